@@ -1,0 +1,37 @@
+import { defineConfig } from 'tsup';
+
+// One entry per export. Dependencies and peers stay external (tsup reads them
+// from package.json), so a user's bundler dedupes react, ws and sharp.
+const shared = {
+  format: ['esm', 'cjs'] as ('esm' | 'cjs')[],
+  dts: true,
+  sourcemap: true,
+  target: 'es2022',
+  splitting: false,
+  treeshake: true,
+};
+
+export default defineConfig([
+  {
+    ...shared,
+    clean: true,
+    entry: {
+      index: 'src/index.ts',
+      'server/index': 'src/server/index.ts',
+      'server/browser': 'src/server/browser.ts',
+      'client/index': 'src/client/index.ts',
+      'vite/index': 'src/vite/index.ts',
+    },
+    platform: 'neutral',
+    external: ['ws', 'sharp', 'eventemitter3', 'vite', /^node:/],
+  },
+  {
+    ...shared,
+    entry: { 'react/index': 'src/react/index.ts' },
+    platform: 'browser',
+    external: ['react', 'react-dom', 'react/jsx-runtime', '@headlessui/react', 'eventemitter3'],
+    // esbuild drops module-level directives when bundling; put it back so the
+    // React entry works as a client component in Next.js App Router pages.
+    banner: { js: "'use client';" },
+  },
+]);
