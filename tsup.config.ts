@@ -1,6 +1,8 @@
 import { defineConfig } from 'tsup';
 
-// One entry per export. Dependencies and peers stay external (tsup reads them
+// One entry per export (dist/ is emptied by the build script, not by tsup:
+// the two configs build in parallel and `clean` in one would race the other).
+// Dependencies and peers stay external (tsup reads them
 // from package.json), so a user's bundler dedupes react, ws and sharp.
 const shared = {
   format: ['esm', 'cjs'] as ('esm' | 'cjs')[],
@@ -8,13 +10,11 @@ const shared = {
   sourcemap: true,
   target: 'es2022',
   splitting: false,
-  treeshake: true,
 };
 
 export default defineConfig([
   {
     ...shared,
-    clean: true,
     entry: {
       index: 'src/index.ts',
       'server/index': 'src/server/index.ts',
