@@ -1,0 +1,144 @@
+import { looksLikeJpeg, type FrameMetrics } from '../protocol/index.js';
+import type { PushFrame, SourceFrame } from './types.js';
+
+/** Frame limits from the server options. */
+export interface FrameLimits {
+  maxFrameWidth: number;
+  maxFrameHeight: number;
+  maxFrameBytes: number;
+}
+
+/**
+ * A frame that passed validation: either a JPEG ready to send, or raw 8-bit
+ * pixels in a private copy (the app may reuse its buffer as soon as `push()`
+ * returns, while the encoder is still reading ours on another thread).
+ */
+export type ValidFrame =
+  | { kind: 'jpeg'; bytes: Uint8Array; width: number; height: number }
+  | { kind: 'raw'; pixels: Buffer; width: number; height: number; channels: 1 | 3 | 4 };
+
+/**
+ * Width and height from a JPEG's start-of-frame marker, without decoding it;
+ * `undefined` when the bytes are not a JPEG we can read.
+ */
+export function jpegSize(b: Uint8Array): { width: number; height: number } | undefined {
+  if (!looksLikeJpeg(b)) return undefined;
+  let i = 2;
+  while (i + 9 < b.byteLength) {
+    if (b[i] !== 0xff) return undefined;
+    const marker = b[i + 1]!;
+    // Fill bytes and standalone markers carry no length.
+    if (marker === 0xff) {
+      i += 1;
+      continue;
+    }
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) {
+      i += 2;
+      continue;
+    }
+    const length = (b[i + 2]! << 8) | b[i + 3]!;
+    if (length < 2) return undefined;
+    // SOF0-SOF15, except DHT (C4), JPG (C8) and DAC (CC), which share the range.
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      return { height: (b[i + 5]! << 8) | b[i + 6]!, width: (b[i + 7]! << 8) | b[i + 8]! };
+    }
+    if (marker === 0xda) return undefined; // scan data before any frame header
+    i += 2 + length;
+  }
+  return undefined;
+}
+
+const describe = (v: unknown): string =>
+  v === null ? 'null' : ArrayBuffer.isView(v) ? v.constructor.name : Array.isArray(v) ? 'an array' : typeof v;
+
+function dimension(name: string, v: unknown, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) {
+    throw new RangeError(`Expected \`${name}\` to be an integer in [1, ${max}], got \`${String(v)}\``);
+  }
+  return v;
+}
+
+function checkSize(name: string, width: number, height: number, limits: FrameLimits): void {
+  dimension(`${name}.width`, width, limits.maxFrameWidth);
+  dimension(`${name}.height`, height, limits.maxFrameHeight);
+}
+
+/**
+ * Validates a pushed or yielded frame, throwing a `TypeError`/`RangeError`
+ * that names the bad field. Float pixels are scaled here (0-1 → 0-255,
+ * clamped) because a NaN must be reported at the call, not later by the encoder.
+ */
+export function validateFrame(frame: PushFrame | unknown, limits: FrameLimits, name = 'frame'): ValidFrame {
+  if (frame instanceof Uint8Array) {
+    if (frame.byteLength > limits.maxFrameBytes) {
+      throw new RangeError(`Expected \`${name}\` to be at most ${limits.maxFrameBytes} bytes, got ${frame.byteLength}`);
+    }
+    const size = jpegSize(frame);
+    if (!size) {
+      throw new TypeError(
+        `Expected \`${name}\` bytes to be one complete JPEG file (SOI ... SOF ... EOI), got ${frame.byteLength} bytes starting ${Buffer.from(frame.subarray(0, 4)).toString('hex')}`,
+      );
+    }
+    checkSize(name, size.width, size.height, limits);
+    return { kind: 'jpeg', bytes: frame, ...size };
+  }
+  if (typeof frame !== 'object' || frame === null || ArrayBuffer.isView(frame)) {
+    throw new TypeError(
+      `Expected \`${name}\` to be JPEG bytes (Uint8Array) or { data, width, height, channels }, got ${describe(frame)}`,
+    );
+  }
+  const { data, width, height, channels } = frame as Record<string, unknown>;
+  if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray || data instanceof Float32Array)) {
+    throw new TypeError(`Expected \`${name}.data\` to be a Uint8Array, Uint8ClampedArray or Float32Array, got ${describe(data)}`);
+  }
+  const w = dimension(`${name}.width`, width, limits.maxFrameWidth);
+  const h = dimension(`${name}.height`, height, limits.maxFrameHeight);
+  if (channels !== 1 && channels !== 3 && channels !== 4) {
+    throw new RangeError(`Expected \`${name}.channels\` to be 1, 3 or 4, got \`${String(channels)}\``);
+  }
+  const expected = w * h * channels;
+  if (data.length !== expected) {
+    throw new RangeError(
+      `Expected \`${name}.data\` to hold width×height×channels = ${w}×${h}×${channels} = ${expected} values, got ${data.length}`,
+    );
+  }
+  if (expected > limits.maxFrameBytes) {
+    throw new RangeError(`Expected \`${name}.data\` to be at most ${limits.maxFrameBytes} bytes, got ${expected}`);
+  }
+  const pixels = Buffer.allocUnsafe(expected);
+  if (data instanceof Float32Array) {
+    // A Uint8ClampedArray view rounds and clamps on assignment, which is
+    // exactly the 0-1 → 0-255 conversion; NaN would silently become 0.
+    const out = new Uint8ClampedArray(pixels.buffer, pixels.byteOffset, expected);
+    for (let i = 0; i < expected; i++) {
+      const v = data[i]!;
+      if (v !== v) throw new RangeError(`Expected \`${name}.data\` to hold numbers, got NaN at index ${i}`);
+      out[i] = v * 255;
+    }
+  } else {
+    pixels.set(data);
+  }
+  return { kind: 'raw', pixels, width: w, height: h, channels };
+}
+
+/** Validates frame metrics: a plain object of finite numbers. */
+export function validateMetrics(metrics: unknown, name = 'metrics'): FrameMetrics | undefined {
+  if (metrics === undefined) return undefined;
+  if (typeof metrics !== 'object' || metrics === null || Array.isArray(metrics)) {
+    throw new TypeError(`Expected \`${name}\` to be an object of numbers, got ${describe(metrics)}`);
+  }
+  for (const [key, v] of Object.entries(metrics)) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      throw new TypeError(`Expected \`${name}.${key}\` to be a finite number, got \`${String(v)}\``);
+    }
+  }
+  return metrics as FrameMetrics;
+}
+
+/** Splits what an iterable source yields into the frame and its metrics. */
+export function unwrapSourceFrame(value: SourceFrame | unknown): { frame: unknown; metrics: unknown } {
+  if (typeof value === 'object' && value !== null && !ArrayBuffer.isView(value) && 'frame' in value) {
+    return { frame: (value as { frame: unknown }).frame, metrics: (value as { metrics?: unknown }).metrics };
+  }
+  return { frame: value, metrics: undefined };
+}

@@ -1,0 +1,106 @@
+import { ServerResponse, type IncomingMessage, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+
+/** What one stream claims on a host server. */
+export interface HostRoute {
+  /** True when this upgrade (by pathname) is this stream's. */
+  claimsUpgrade(pathname: string): boolean;
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Answers the request and returns true, or returns false to pass it on. */
+  request(req: IncomingMessage, res: ServerResponse): boolean;
+}
+
+type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+interface Binding {
+  routes: Set<HostRoute>;
+  /** The host's own request listeners, called for everything no route takes. */
+  originals: RequestListener[];
+  onRequest: RequestListener;
+  onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+}
+
+// One binding per host server, shared by every stream on it, so streams can
+// attach and detach in any order without wrapping each other's listeners.
+const bindings = new WeakMap<Server, Binding>();
+
+export function pathnameOf(url: string | undefined): string {
+  const raw = url ?? '/';
+  const q = raw.indexOf('?');
+  return q === -1 ? raw : raw.slice(0, q);
+}
+
+/**
+ * Attaches a route the way engine.io does: the host's `request` listeners
+ * move behind one dispatcher that serves the routes' requests and hands every
+ * other request to them unchanged; one `upgrade` listener takes only the
+ * routes' paths. Returns the detach function, which restores the listeners
+ * exactly once the last route is gone.
+ */
+export function attachRoute(server: Server, route: HostRoute): () => void {
+  let binding = bindings.get(server);
+  if (!binding) {
+    const originals = server.listeners('request') as RequestListener[];
+    const b: Binding = {
+      routes: new Set(),
+      originals,
+      onRequest(req, res) {
+        for (const r of b.routes) if (r.request(req, res)) return;
+        for (const listener of b.originals) listener.call(server, req, res);
+        // Nobody else listens: answer instead of leaving the request hanging.
+        if (b.originals.length === 0 && server.listenerCount('request') === 1 && !res.headersSent) {
+          res.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found');
+        }
+      },
+      onUpgrade(req, socket, head) {
+        const pathname = pathnameOf(req.url);
+        for (const r of b.routes) {
+          if (r.claimsUpgrade(pathname)) return r.upgrade(req, socket, head);
+        }
+        // Other upgrade handlers (Vite HMR, another ws server) see the
+        // request too and take theirs. When ours is the only one, Node would
+        // have handed the request to the app's request handler, so do that.
+        if (server.listenerCount('upgrade') === 1) answerAsRequest(server, req, socket);
+      },
+    };
+    server.removeAllListeners('request');
+    server.on('request', b.onRequest);
+    server.on('upgrade', b.onUpgrade);
+    bindings.set(server, b);
+    binding = b;
+  }
+  binding.routes.add(route);
+  const b = binding;
+  return () => {
+    b.routes.delete(route);
+    if (b.routes.size > 0 || bindings.get(server) !== b) return;
+    bindings.delete(server);
+    server.off('upgrade', b.onUpgrade);
+    // Put the host's listeners back where the dispatcher stood, keeping any
+    // listener added after us in its place.
+    const current = server.listeners('request') as RequestListener[];
+    server.removeAllListeners('request');
+    for (const listener of current) {
+      if (listener === b.onRequest) for (const original of b.originals) server.on('request', original);
+      else server.on('request', listener);
+    }
+  };
+}
+
+// Mirrors what Node does with an upgrade request nobody listens for: it
+// becomes an ordinary request, answered by the app, and the socket closes after.
+function answerAsRequest(server: Server, req: IncomingMessage, socket: Duplex): void {
+  try {
+    const res = new ServerResponse(req);
+    res.shouldKeepAlive = false;
+    res.assignSocket(socket as Socket);
+    res.once('finish', () => {
+      res.detachSocket(socket as Socket);
+      socket.end();
+    });
+    server.emit('request', req, res);
+  } catch {
+    socket.destroy();
+  }
+}

@@ -1,0 +1,135 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { EventEmitter } from 'eventemitter3';
+import type { FrameMeta, FrameMetrics, FrameStreamError } from '../protocol/index.js';
+
+/**
+ * Raw pixels, row-major, channels interleaved. `Uint8Array` and
+ * `Uint8ClampedArray` hold 0-255; `Float32Array` holds 0-1 and is scaled to
+ * 0-255 and clamped, the way NumPy pipelines usually hand images over.
+ */
+export interface RawFrame {
+  data: Uint8Array | Uint8ClampedArray | Float32Array;
+  width: number;
+  height: number;
+  /** 1 = greyscale, 3 = RGB, 4 = RGBA (alpha is dropped by JPEG). */
+  channels: 1 | 3 | 4;
+}
+
+/**
+ * One frame handed to the server: encoded JPEG bytes (sent as they are, never
+ * re-encoded) or raw pixels (encoded once with sharp, off the event loop).
+ */
+export type PushFrame = Uint8Array | RawFrame;
+
+/** What an async-iterable source yields: a frame, optionally with its metrics. */
+export type SourceFrame = PushFrame | { frame: PushFrame; metrics?: FrameMetrics };
+
+/**
+ * Where frames come from.
+ * - `'noise'`: a fresh random RGB image every frame.
+ * - `'pattern'`: a moving test pattern with a frame counter, to make motion and latency visible.
+ * - `'push'`: only what the app passes to {@link FrameStreamServer.push}.
+ * - an async iterable, pulled at the stream's pace, or a function returning one
+ *   (called again each time production restarts, so a generator can be re-run).
+ */
+export type FrameSource =
+  | 'noise'
+  | 'pattern'
+  | 'push'
+  | AsyncIterable<SourceFrame>
+  | (() => AsyncIterable<SourceFrame>);
+
+/** What the server knows about one connected viewer. */
+export interface ViewerInfo {
+  /** Unique per server handle, increasing. */
+  readonly id: number;
+  /** `'framestream.v1'` for framestream clients, `null` for plain WebSocket clients (bare JPEG frames). */
+  readonly protocol: string | null;
+  readonly remoteAddress: string | undefined;
+  /** The request URL of the upgrade, with its query string. */
+  readonly url: string;
+  /** The per-connection FPS cap the viewer asked for, `null` for none. */
+  readonly maxFps: number | null;
+  /** Server wall clock, ms since the epoch. */
+  readonly connectedAt: number;
+}
+
+/** Counters and recent figures, as returned by {@link FrameStreamServer.getStats}. */
+export interface ServerStats {
+  viewers: number;
+  /** Viewers speaking `framestream.v1`; the rest receive bare JPEG messages. */
+  framestreamViewers: number;
+  /** Whether frames are being produced right now. */
+  producing: boolean;
+  source: string;
+  framesProduced: number;
+  /** Frame messages written to sockets, summed over viewers. */
+  framesSent: number;
+  /** Frames not sent to a viewer because its socket was behind or its FPS cap, summed over viewers. */
+  framesSkipped: number;
+  /** Scheduled frames never produced because the previous ones were still encoding. */
+  framesDropped: number;
+  /** Frames per second produced over the last second or so. */
+  fps: number;
+  /** Median JPEG encode time over recent frames, ms (`undefined` before the first encode). */
+  encodeMs: number | undefined;
+  /** Median `inferenceMs` the source reported over recent frames, if it reports one. */
+  inferenceMs: number | undefined;
+  /** Size of the last frame's JPEG in bytes (0 before the first frame). */
+  lastFrameBytes: number;
+  /** Largest number of bytes waiting in any viewer's socket right now. */
+  maxBufferedBytes: number;
+  /** Upgrades refused (origin, authorization, client limit, handshake timeout). */
+  rejectedConnections: number;
+}
+
+/** Every event a {@link FrameStreamServer} emits. */
+export interface FrameStreamServerEvents {
+  /** A viewer connected (after authorization and the WebSocket handshake). */
+  connection: (info: ViewerInfo) => void;
+  /** A viewer went away; `code` is the WebSocket close code. */
+  disconnect: (info: ViewerInfo & { code: number }) => void;
+  /** A frame was produced and handed to the viewers. */
+  frame: (meta: FrameMeta) => void;
+  /**
+   * A runtime failure: a source threw, an encode failed, a hook threw, a peer
+   * sent garbage. The stream keeps running. With no listener nothing is thrown
+   * (eventemitter3 does not treat `error` specially), so the host never crashes.
+   */
+  error: (err: FrameStreamError) => void;
+  /** A `framestream.v1` viewer sent `{ type: 'control', data }`. */
+  control: (data: unknown, client: ViewerInfo) => void;
+}
+
+/** The handle {@link createFrameStreamServer} returns. */
+export interface FrameStreamServer extends EventEmitter<FrameStreamServerEvents> {
+  /** The WebSocket path this stream answers, normalised without a trailing slash (`'/ws/test'`). */
+  readonly path: string;
+  /** The snapshot path, or `false` when snapshots are off. */
+  readonly snapshotPath: string | false;
+  /** Viewers connected right now. */
+  readonly clientCount: number;
+  /**
+   * Hands the stream a frame. Validates synchronously and throws a
+   * `TypeError`/`RangeError` naming the bad field (the stream keeps its last
+   * good frame); raw pixels are then encoded asynchronously and encoder
+   * failures become `error` events.
+   */
+  push(frame: PushFrame, metrics?: FrameMetrics): void;
+  /** Switches the source while viewers stay connected (e.g. noise ↔ pattern). */
+  setSource(source: FrameSource): void;
+  /** Sends `{ type: 'control', data }` to every `framestream.v1` viewer. */
+  broadcast(data: unknown): void;
+  getStats(): ServerStats;
+  /**
+   * Serves the snapshot route from any framework's middleware. Returns `true`
+   * when the request was this stream's (it is then answered, possibly
+   * asynchronously), `false` to let the caller continue.
+   */
+  handleRequest(req: IncomingMessage, res: ServerResponse): boolean;
+  /**
+   * Closes this stream's sockets (code 1001), stops its timers and removes only
+   * its own listeners; the host server keeps running. Safe to call twice.
+   */
+  close(): Promise<void>;
+}
