@@ -33,7 +33,9 @@ export async function launchChromium(extraArgs: string[] = []): Promise<Launched
   const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: [...CHROMIUM_ARGS, `--user-data-dir=${userDataDir}`, ...extraArgs],
+    // Playwright refuses --user-data-dir in `launch()`; it already gives each
+    // launch a fresh temporary profile of its own.
+    args: [...CHROMIUM_ARGS, ...extraArgs],
   });
   return {
     browser,
