@@ -1,1 +1,11 @@
-export type * from "./types.js";
+/**
+ * `framestream/client`: the framework-free viewer side. Runs in browsers and
+ * in Node (pass `WebSocket` from `ws` where there is no global one).
+ */
+export { FrameStreamClient } from './client.js';
+export { createBackoffPolicy, BACKOFF_DEFAULTS, type BackoffPolicyOptions } from './backoff.js';
+export { CLIENT_DEFAULTS } from './options.js';
+export { readJpegSize } from './jpeg-size.js';
+export { FrameStreamError, isFrameStreamError, SUBPROTOCOL } from '../protocol/index.js';
+export type { FrameStreamErrorCode, FrameMeta, FrameMetrics, ServerMetrics, StreamInfo } from '../protocol/index.js';
+export type * from './types.js';

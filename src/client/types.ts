@@ -76,6 +76,44 @@ export interface FrameStreamClientOptions extends BackoffOptions {
   maxFps?: number;
   /** Frames kept for the rolling latency percentiles. @default 120 */
   latencyWindow?: number;
+  /**
+   * Which wire format to ask for. `'auto'` asks for `framestream.v1` and reads
+   * bare JPEG messages when the server picks no subprotocol (with `ws`, whose
+   * handshake rejects that, it reconnects once without asking). `'bare'` asks
+   * for no subprotocol at all, like a plain `new WebSocket(url)`.
+   * @default 'auto'
+   */
+  mode?: 'auto' | 'bare';
+  /**
+   * How long a `framestream.v1` connection may take to send its `hello`
+   * before it counts as connected anyway (with `stream: null`), ms. The first
+   * frame also ends the wait.
+   * @default 5000
+   */
+  helloTimeoutMs?: number;
+  /**
+   * Random source in [0, 1) for the backoff jitter; inject one for
+   * repeatable delays. Ignored when `reconnectPolicy` is given.
+   * @default Math.random
+   */
+  random?: () => number;
+}
+
+/**
+ * An immutable picture of what a UI shows, for React's
+ * `useSyncExternalStore`. A new object replaces it only when one of its
+ * figures changes (status, once per `fpsInterval` for fps/latency/stats, on
+ * each server metrics message), never once per frame.
+ */
+export interface ClientSnapshot {
+  readonly status: ClientStatus;
+  /** Frames per second received over the last `fpsInterval`. */
+  readonly fps: number;
+  /** Rolling latency percentiles, `null` before the first measured frame and for bare servers. */
+  readonly latency: { readonly p50: number; readonly p95: number } | null;
+  /** The last server metrics message, with the last frame's source metrics; `null` before one came. */
+  readonly metrics: Readonly<ServerMetrics & { source?: FrameMetrics }> | null;
+  readonly stats: Readonly<ClientStats>;
 }
 
 /** Figures for latency, capture (server) → receive (client), in ms. */

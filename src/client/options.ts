@@ -1,0 +1,124 @@
+import { BACKOFF_DEFAULTS, createBackoffPolicy, stripUndefined } from './backoff.js';
+import type { FrameStreamClientOptions, ReconnectPolicy, WebSocketConstructor } from './types.js';
+
+/** Every default of {@link FrameStreamClientOptions} in one place. */
+export const CLIENT_DEFAULTS = {
+  ...BACKOFF_DEFAULTS,
+  autoConnect: false,
+  reconnect: true,
+  stableAfterMs: 5000,
+  fpsInterval: 1000,
+  pingInterval: 2000,
+  latencyWindow: 120,
+  helloTimeoutMs: 5000,
+  mode: 'auto',
+} as const;
+
+/** Options after defaults are applied and everything is checked. */
+export interface ResolvedClientOptions {
+  url: string;
+  autoConnect: boolean;
+  WebSocket: WebSocketConstructor;
+  reconnect: boolean;
+  policy: ReconnectPolicy;
+  stableAfterMs: number;
+  fpsInterval: number;
+  pingInterval: number;
+  maxFps: number | null;
+  latencyWindow: number;
+  helloTimeoutMs: number;
+  mode: 'auto' | 'bare';
+}
+
+/** Throws a `RangeError` naming `name` unless `value` is a finite number in range. */
+function checkNumber(name: string, value: unknown, min: number, { integer = false, exclusive = false } = {}): number {
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw new TypeError(`Expected \`${name}\` to be a number, got \`${String(value)}\``);
+  }
+  const ok = Number.isFinite(value) && (exclusive ? value > min : value >= min) && (!integer || Number.isInteger(value));
+  if (!ok) {
+    const what = `${integer ? 'an integer' : 'a finite number'} ${exclusive ? '>' : '>='} ${min}`;
+    throw new RangeError(`Expected \`${name}\` to be ${what}, got \`${value}\``);
+  }
+  return value;
+}
+
+/** Checks a per-connection FPS cap: a positive number, or `null`/`undefined` for none. */
+export function checkMaxFps(value: unknown): number | null {
+  if (value === undefined || value === null) return null;
+  return checkNumber('maxFps', value, 0, { exclusive: true });
+}
+
+/**
+ * Resolves a relative URL against the page (browsers) and turns `http(s):`
+ * into `ws(s):`, so `url: '/ws/test/'` works in an app served by the stream's
+ * own server.
+ */
+function resolveUrl(url: unknown): string {
+  if (typeof url !== 'string' || url === '') {
+    throw new TypeError(`Expected \`url\` to be a non-empty string, got \`${String(url)}\``);
+  }
+  const base = (globalThis as { location?: { href?: string } }).location?.href;
+  let parsed: URL;
+  try {
+    parsed = new URL(url, base);
+  } catch {
+    throw new TypeError(`Expected \`url\` to be a ws:// or wss:// URL, got \`${url}\``);
+  }
+  if (parsed.protocol === 'http:') parsed.protocol = 'ws:';
+  else if (parsed.protocol === 'https:') parsed.protocol = 'wss:';
+  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
+    throw new TypeError(`Expected \`url\` to be a ws:// or wss:// URL, got \`${url}\``);
+  }
+  return parsed.href;
+}
+
+/** Applies {@link CLIENT_DEFAULTS} and checks every option, throwing on the first bad one. */
+export function resolveClientOptions(options: FrameStreamClientOptions): ResolvedClientOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`Expected options to be an object, got \`${String(options)}\``);
+  }
+  const opts = { ...CLIENT_DEFAULTS, ...stripUndefined(options) };
+  const url = resolveUrl(opts.url);
+
+  const WebSocketImpl = opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  if (typeof WebSocketImpl !== 'function') {
+    throw new TypeError(
+      `Expected \`WebSocket\` to be a WebSocket constructor (this runtime has no global one; pass \`WebSocket\` from 'ws'), got \`${String(WebSocketImpl)}\``,
+    );
+  }
+  for (const name of ['autoConnect', 'reconnect'] as const) {
+    if (typeof opts[name] !== 'boolean') {
+      throw new TypeError(`Expected \`${name}\` to be a boolean, got \`${String(opts[name])}\``);
+    }
+  }
+  if (opts.mode !== 'auto' && opts.mode !== 'bare') {
+    throw new TypeError(`Expected \`mode\` to be 'auto' or 'bare', got \`${String(opts.mode)}\``);
+  }
+
+  let policy: ReconnectPolicy;
+  if (opts.reconnectPolicy !== undefined) {
+    if (typeof opts.reconnectPolicy !== 'function') {
+      throw new TypeError(`Expected \`reconnectPolicy\` to be a function, got \`${typeof opts.reconnectPolicy}\``);
+    }
+    policy = opts.reconnectPolicy;
+  } else {
+    const { initialDelayMs, maxDelayMs, growthFactor, maxAttempts, jitter, random } = opts;
+    policy = createBackoffPolicy({ initialDelayMs, maxDelayMs, growthFactor, maxAttempts, jitter, random });
+  }
+
+  return {
+    url,
+    autoConnect: opts.autoConnect,
+    WebSocket: WebSocketImpl,
+    reconnect: opts.reconnect,
+    policy,
+    stableAfterMs: checkNumber('stableAfterMs', opts.stableAfterMs, 0),
+    fpsInterval: checkNumber('fpsInterval', opts.fpsInterval, 0, { exclusive: true }),
+    pingInterval: checkNumber('pingInterval', opts.pingInterval, 0, { exclusive: true }),
+    maxFps: checkMaxFps(opts.maxFps),
+    latencyWindow: checkNumber('latencyWindow', opts.latencyWindow, 1, { integer: true }),
+    helloTimeoutMs: checkNumber('helloTimeoutMs', opts.helloTimeoutMs, 0),
+    mode: opts.mode,
+  };
+}

@@ -1,0 +1,194 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import sharp from 'sharp';
+import { WebSocket, WebSocketServer } from 'ws';
+import {
+  encodeFrameMessage,
+  encodeFrameMetrics,
+  parseClientMessage,
+  SUBPROTOCOL,
+  wallClockMs,
+  type ClientMessage,
+  type FrameMetrics,
+  type ServerMessage,
+} from '../../../src/protocol/index.js';
+import { closeServer, listen } from '../../support/net.js';
+
+/**
+ * `framed` speaks framestream.v1 to clients that ask for it (and bare JPEG to
+ * those that do not); `bare` behaves like the FastAPI app this package grew
+ * from: it never picks a subprotocol and sends each frame as one JPEG.
+ */
+export type StreamMode = 'framed' | 'bare';
+
+export interface TestStreamOptions {
+  mode: StreamMode;
+  /** Frames per second pushed to every client; 0 pushes only on `broadcast()`. */
+  fps?: number;
+  /** Listen on this port (for a restart on the same port); 0 picks one. */
+  port?: number;
+  /** Added to every server timestamp, to play a server whose clock is off. */
+  clockSkewMs?: number;
+  /** Send `hello` on connect (framed clients). */
+  hello?: boolean;
+  /** Answer pings. */
+  pong?: boolean;
+  width?: number;
+  height?: number;
+  /** Called for every accepted connection, before hello. */
+  onConnection?: (ws: WebSocket, index: number, req: IncomingMessage) => void;
+}
+
+const jpegs = new Map<string, Promise<Uint8Array>>();
+
+/** A real baseline JPEG made by sharp; cached per size. */
+export function testJpeg(width = 64, height = 48): Promise<Uint8Array> {
+  const key = `${width}x${height}`;
+  let p = jpegs.get(key);
+  if (!p) {
+    p = sharp({ create: { width, height, channels: 3, background: { r: 200, g: 40, b: 90 } } })
+      .jpeg({ quality: 80 })
+      .toBuffer()
+      .then((b) => new Uint8Array(b));
+    jpegs.set(key, p);
+  }
+  return p;
+}
+
+/** A small stream server on 127.0.0.1 built from `ws` and the protocol encoders. */
+export class TestStreamServer {
+  readonly sockets = new Set<WebSocket>();
+  /** Parsed text messages from clients, in arrival order. */
+  readonly received: ClientMessage[] = [];
+  connections = 0;
+  seq = 0;
+  port = 0;
+  private http!: Server;
+  private wss!: WebSocketServer;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private jpeg!: Uint8Array;
+
+  private constructor(readonly opts: Required<Omit<TestStreamOptions, 'onConnection'>> & Pick<TestStreamOptions, 'onConnection'>) {}
+
+  static async start(options: TestStreamOptions): Promise<TestStreamServer> {
+    const s = new TestStreamServer({
+      fps: 0,
+      port: 0,
+      clockSkewMs: 0,
+      hello: true,
+      pong: true,
+      width: 64,
+      height: 48,
+      ...options,
+    });
+    s.jpeg = await testJpeg(s.opts.width, s.opts.height);
+    await s.listen(s.opts.port);
+    return s;
+  }
+
+  get url(): string {
+    return `ws://127.0.0.1:${this.port}/ws/test/`;
+  }
+
+  get jpegBytes(): Uint8Array {
+    return this.jpeg;
+  }
+
+  now(): number {
+    return wallClockMs() + this.opts.clockSkewMs;
+  }
+
+  private async listen(port: number): Promise<void> {
+    this.http = createServer((_req, res) => res.writeHead(404).end());
+    const framed = this.opts.mode === 'framed';
+    this.wss = new WebSocketServer({
+      server: this.http,
+      handleProtocols: (protocols) => (framed && protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+    });
+    this.wss.on('connection', (ws, req) => this.onConnection(ws, req));
+    if (port === 0) this.port = await listen(this.http);
+    else
+      await new Promise<void>((resolve, reject) => {
+        this.http.once('error', reject);
+        this.http.listen(port, '127.0.0.1', () => resolve());
+      });
+    if (this.opts.fps > 0) this.timer = setInterval(() => this.broadcast(), 1000 / this.opts.fps);
+  }
+
+  private onConnection(ws: WebSocket, req: IncomingMessage): void {
+    this.sockets.add(ws);
+    ws.on('close', () => this.sockets.delete(ws));
+    ws.on('error', () => {});
+    const index = this.connections++;
+    this.opts.onConnection?.(ws, index, req);
+    if (ws.readyState !== WebSocket.OPEN || ws.protocol !== SUBPROTOCOL) return;
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) return;
+      const msg = parseClientMessage(String(data));
+      this.received.push(msg);
+      if (msg.type === 'ping' && this.opts.pong) {
+        this.sendJson(ws, { type: 'pong', id: msg.id, clientTime: msg.clientTime, serverTime: this.now() });
+      }
+    });
+    if (this.opts.hello) {
+      const { width, height, fps } = this.opts;
+      this.sendJson(ws, {
+        type: 'hello',
+        version: 1,
+        stream: { width, height, fps, codec: 'jpeg', source: 'test' },
+        maxFps: null,
+        serverTime: this.now(),
+      });
+    }
+  }
+
+  sendJson(ws: WebSocket, msg: ServerMessage | Record<string, unknown>): void {
+    ws.send(JSON.stringify(msg));
+  }
+
+  /** The frame message for `seq` as framed clients receive it. */
+  frameMessage(seq: number, metrics?: FrameMetrics): Uint8Array {
+    const t = this.now();
+    const { width, height } = this.opts;
+    return encodeFrameMessage({ seq, captureTime: t, encodedTime: t, width, height, codec: 'jpeg' }, this.jpeg, encodeFrameMetrics(metrics));
+  }
+
+  /** Sends frame `seq` to one client in the form it asked for. */
+  sendFrame(ws: WebSocket, seq: number, metrics?: FrameMetrics): void {
+    if (ws.readyState !== WebSocket.OPEN) return;
+    ws.send(ws.protocol === SUBPROTOCOL ? this.frameMessage(seq, metrics) : this.jpeg);
+  }
+
+  /** Sends the next frame to every client. */
+  broadcast(metrics: FrameMetrics = { inferenceMs: 12.5 }): void {
+    this.seq++;
+    for (const ws of this.sockets) this.sendFrame(ws, this.seq, metrics);
+  }
+
+  /** Sends raw bytes or text to every client. */
+  sendRaw(data: Uint8Array | string): void {
+    for (const ws of this.sockets) if (ws.readyState === WebSocket.OPEN) ws.send(data);
+  }
+
+  /** Stops listening and drops every connection abruptly (close code 1006 at the client). */
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    for (const ws of this.sockets) ws.terminate();
+    this.sockets.clear();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await closeServer(this.http);
+  }
+
+  /** Starts listening again on the same port, like a restarted process. */
+  async restart(): Promise<void> {
+    await this.listen(this.port);
+  }
+}
+
+/** A port nothing listens on: bound once, then released. */
+export async function freePort(): Promise<number> {
+  const http = createServer();
+  const port = await listen(http);
+  await closeServer(http);
+  return port;
+}

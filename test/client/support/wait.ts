@@ -1,0 +1,51 @@
+import type { FrameStreamClient, FrameStreamEvents } from '../../../src/client/index.js';
+
+// Captured at import, before any test fakes timers, so waiting works under
+// vi.useFakeTimers() too.
+const realSetTimeout = globalThis.setTimeout;
+const realClearTimeout = globalThis.clearTimeout;
+
+/** Resolves once `condition()` is true, checking every 10 ms of real time. */
+export async function waitUntil(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => realSetTimeout(r, 10));
+  }
+}
+
+type FirstArg<E extends keyof FrameStreamEvents> = Parameters<FrameStreamEvents[E]>[0];
+
+/** Resolves with the next `event` from `client` whose argument passes `filter`. */
+export function nextEvent<E extends keyof FrameStreamEvents>(
+  client: FrameStreamClient,
+  event: E,
+  filter: (arg: FirstArg<E>) => boolean = () => true,
+  timeoutMs = 15_000,
+): Promise<FirstArg<E>> {
+  return new Promise((resolve, reject) => {
+    const listener = (arg: FirstArg<E>) => {
+      if (!filter(arg)) return;
+      realClearTimeout(timer);
+      client.off(event, listener as never);
+      resolve(arg);
+    };
+    const timer = realSetTimeout(() => {
+      client.off(event, listener as never);
+      reject(new Error(`Timed out after ${timeoutMs} ms waiting for the client's \`${String(event)}\` event`));
+    }, timeoutMs);
+    client.on(event, listener as never);
+  });
+}
+
+/** Records every emission of the given events, in order. */
+export function record<E extends keyof FrameStreamEvents>(client: FrameStreamClient, events: E[]) {
+  const log: { event: E; arg: FirstArg<E> }[] = [];
+  for (const event of events) client.on(event, ((arg: FirstArg<E>) => log.push({ event, arg })) as never);
+  return {
+    log,
+    of<K extends E>(event: K): FirstArg<K>[] {
+      return log.filter((e) => e.event === event).map((e) => e.arg as FirstArg<K>);
+    },
+  };
+}
