@@ -1,0 +1,152 @@
+// `npm start`: serves the built playground (playground/dist) and its streams
+// from one plain Node HTTP server, page and WebSockets on one port.
+//
+//   PORT            port to listen on (0 picks a free one)        default 8080
+//   HOST            interface to listen on                        default 0.0.0.0
+//   FRAMESTREAM_FPS frames per second each stream produces        default 30
+//
+// It uses the built package (`../dist`), exactly what a user installs, which
+// `npm start`'s prestart step builds.
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { extname, join, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createFrameStreamServer } from '../dist/server/index.js';
+import { PLAYGROUND_STREAMS } from './streams.mjs';
+
+const ROOT = fileURLToPath(new URL('./dist/', import.meta.url));
+
+const MIME_TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.ico': 'image/x-icon',
+  '.webp': 'image/webp',
+  '.woff2': 'font/woff2',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+function readIntEnv(name, fallback, min, max) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`Expected \`${name}\` to be an integer in [${min}, ${max}], got \`${raw}\``);
+  }
+  return value;
+}
+
+const port = readIntEnv('PORT', 8080, 0, 65535);
+const fps = readIntEnv('FRAMESTREAM_FPS', 30, 1, 240);
+const host = process.env.HOST || '0.0.0.0';
+
+/**
+ * Maps a URL path to a file under ROOT, or null when it would leave ROOT.
+ * Decoding first and checking the resolved path afterwards catches `..`,
+ * `%2e%2e` and encoded separators alike.
+ */
+function resolveStatic(pathname) {
+  let decoded;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    return null;
+  }
+  if (decoded.includes('\0')) return null;
+  const file = resolve(ROOT, `.${decoded}`);
+  if (file !== ROOT.slice(0, -1) && !file.startsWith(ROOT)) return null;
+  return file;
+}
+
+async function fileOrNull(file) {
+  try {
+    const info = await stat(file);
+    return info.isFile() ? info : null;
+  } catch {
+    return null;
+  }
+}
+
+async function serveStatic(req, res) {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('Method Not Allowed');
+    return;
+  }
+  const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+  const candidate = resolveStatic(pathname);
+  if (candidate === null) {
+    res.writeHead(400, { 'content-type': 'text/plain' }).end('Bad Request');
+    return;
+  }
+  let file = candidate;
+  let info = await fileOrNull(file);
+  if (!info) {
+    // A path with an extension is a missing asset (404); anything else is an
+    // app route, answered with the page (the single-page-app fallback).
+    if (extname(pathname) !== '') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found');
+      return;
+    }
+    file = join(ROOT, 'index.html');
+    info = await fileOrNull(file);
+    if (!info) {
+      res
+        .writeHead(503, { 'content-type': 'text/plain' })
+        .end('The playground is not built: run `npm run build:playground` (or `npm start`).');
+      return;
+    }
+  }
+  // Vite fingerprints everything under assets/, so it may be cached for good;
+  // the page itself must be revalidated to pick up a new build.
+  const immutable = file.startsWith(join(ROOT, 'assets') + sep);
+  res.writeHead(200, {
+    'content-type': MIME_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
+    'content-length': info.size,
+    'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
+    'x-content-type-options': 'nosniff',
+  });
+  if (req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  createReadStream(file).on('error', () => res.destroy()).pipe(res);
+}
+
+const server = createServer();
+const streams = PLAYGROUND_STREAMS.map((options) => createFrameStreamServer({ ...options, fps, server }));
+
+server.on('request', (req, res) => {
+  for (const stream of streams) if (stream.handleRequest(req, res)) return;
+  serveStatic(req, res).catch((err) => {
+    console.error(err);
+    if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+    res.end('Internal Server Error');
+  });
+});
+
+server.listen(port, host, () => {
+  const { port: actual } = server.address();
+  console.log(`framestream playground: http://localhost:${actual}`);
+});
+
+let closing = false;
+async function shutdown(signal) {
+  if (closing) return;
+  closing = true;
+  // Streams first, so viewers get a clean close frame, then the server.
+  await Promise.allSettled(streams.map((stream) => stream.close()));
+  server.closeAllConnections();
+  server.close(() => process.exit(0));
+  // Never hang on a stubborn socket: the process is going away anyway.
+  setTimeout(() => process.exit(0), 2000).unref();
+  console.log(`framestream playground: closed (${signal})`);
+}
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);
