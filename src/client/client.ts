@@ -202,9 +202,9 @@ export class FrameStreamClient extends EventEmitter<FrameStreamEvents> {
     // Handlers check that their socket is still the current one: a socket
     // replaced by a reconnect must not touch the new connection's state.
     ws.onopen = () => this.ws === ws && this.onOpen(ws);
-    ws.onmessage = (ev) => this.ws === ws && handleMessage(this.receiver, ev.data);
+    ws.onmessage = (ev: { data: unknown }) => this.ws === ws && handleMessage(this.receiver, ev.data);
     ws.onerror = (ev: { message?: unknown }) => this.ws === ws && this.onSocketError(ev);
-    ws.onclose = (ev) => this.ws === ws && this.onClose(ev.code, ev.reason);
+    ws.onclose = (ev: { code: number; reason: string }) => this.ws === ws && this.onClose(ev.code, ev.reason);
   }
 
   private onOpen(ws: WebSocketLike): void {

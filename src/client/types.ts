@@ -33,15 +33,20 @@ export interface BackoffOptions {
   jitter?: number;
 }
 
-/** The minimal WebSocket surface the client uses: the browser's, or `ws`'s. */
+/**
+ * The minimal WebSocket surface the client uses: the browser's, or `ws`'s.
+ * Handler events are typed `any` because each implementation declares its
+ * own event classes and function parameters must match exactly; the client
+ * reads only `code`/`reason` (close), `data` (message) and `message` (error).
+ */
 export interface WebSocketLike {
   readonly readyState: number;
   readonly protocol: string;
   binaryType: string;
   onopen: ((ev: any) => void) | null;
-  onclose: ((ev: { code: number; reason: string; wasClean?: boolean }) => void) | null;
+  onclose: ((ev: any) => void) | null;
   onerror: ((ev: any) => void) | null;
-  onmessage: ((ev: { data: unknown }) => void) | null;
+  onmessage: ((ev: any) => void) | null;
   send(data: string | ArrayBufferLike | ArrayBufferView): void;
   close(code?: number, reason?: string): void;
 }
