@@ -1,17 +1,23 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { FrameStreamClient, type Frame, type FrameStreamClientOptions, type FrameStreamError } from '../../src/client/index.js';
 import { FRAME_HEADER_BYTES } from '../../src/protocol/index.js';
 import { TestStreamServer, type StreamMode } from './support/stream-server.js';
-import { nextEvent, record, waitUntil } from './support/wait.js';
+import { countingWebSocket, nextEvent, record, waitUntil } from './support/wait.js';
 
 const servers: TestStreamServer[] = [];
 const clients: FrameStreamClient[] = [];
 
 afterEach(async () => {
+  vi.useRealTimers();
   for (const c of clients.splice(0)) c.destroy();
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
+
+// Only the timer functions: sockets, Date and performance stay real. Timers
+// the client created before faking began are still cleared for real.
+const fakeTimers = () =>
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'], shouldClearNativeTimers: true });
 
 async function startServer(mode: StreamMode, fps = 0, extra: Partial<Parameters<typeof TestStreamServer.start>[0]> = {}) {
   const server = await TestStreamServer.start({ mode, fps, ...extra });
@@ -183,35 +189,37 @@ describe.each<StreamMode>(['framed', 'bare'])('FrameStreamClient against a %s se
 
     it('does not reconnect after a normal closure (code 1000)', async () => {
       const server = await startServer(mode);
-      const client = makeClient(server, { initialDelayMs: 0, maxDelayMs: 0 });
-      const rec = record(client, ['reconnecting', 'close', 'status']);
+      const { WebSocket: WS, counter } = countingWebSocket(WebSocket);
+      const client = makeClient(server, { WebSocket: WS });
+      const rec = record(client, ['reconnecting']);
       client.connect();
       await connected(client);
+      const before = counter.constructed;
+      fakeTimers();
       for (const ws of server.sockets) ws.close(1000, 'bye');
-      const close = await nextEvent(client, 'close');
-      expect(close).toEqual({ code: 1000, reason: 'bye' });
+      expect(await nextEvent(client, 'close')).toEqual({ code: 1000, reason: 'bye' });
       expect(client.status).toBe('disconnected');
-      // With a zero retry delay a reconnect would already be under way; give
-      // it a generous moment to prove none starts.
-      const before = server.connections;
-      await new Promise((r) => setTimeout(r, 300));
-      expect(server.connections).toBe(before);
+      // Any retry timer would fire here and construct its socket at once.
+      vi.advanceTimersByTime(600_000);
+      expect(counter.constructed).toBe(before);
       expect(rec.of('reconnecting')).toEqual([]);
     });
 
     it('does not reconnect after disconnect()', async () => {
       const server = await startServer(mode);
-      const client = makeClient(server, { initialDelayMs: 0, maxDelayMs: 0 });
+      const { WebSocket: WS, counter } = countingWebSocket(WebSocket);
+      const client = makeClient(server, { WebSocket: WS });
       const rec = record(client, ['reconnecting', 'close']);
       client.connect();
       await connected(client);
-      const before = server.connections;
+      const before = counter.constructed;
+      fakeTimers();
       client.disconnect();
       expect(client.status).toBe('disconnected');
       expect(rec.of('close')).toEqual([{ code: 1000, reason: 'client disconnect' }]);
       await waitUntil(() => server.sockets.size === 0, 'the server to see the socket close');
-      await new Promise((r) => setTimeout(r, 300));
-      expect(server.connections).toBe(before);
+      vi.advanceTimersByTime(600_000);
+      expect(counter.constructed).toBe(before);
       expect(rec.of('reconnecting')).toEqual([]);
     });
 

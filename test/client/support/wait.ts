@@ -49,3 +49,19 @@ export function record<E extends keyof FrameStreamEvents>(client: FrameStreamCli
     },
   };
 }
+
+/**
+ * `ws`'s WebSocket, counting constructions: with fake timers, a retry timer
+ * firing creates its socket synchronously, so the count shows at once
+ * whether a reconnect started.
+ */
+export function countingWebSocket(Base: typeof import('ws').WebSocket) {
+  const counter = { constructed: 0 };
+  class CountingWebSocket extends Base {
+    constructor(url: string, protocols?: string | string[]) {
+      super(url, protocols);
+      counter.constructed++;
+    }
+  }
+  return { WebSocket: CountingWebSocket, counter };
+}
