@@ -1,1 +1,86 @@
-export {};
+import type { Server as HttpServer } from 'node:http';
+import type { Plugin } from 'vite';
+import {
+  createFrameStreamServer,
+  type FrameStreamServer,
+  type FrameStreamServerOptions,
+} from '../server/index.js';
+
+/**
+ * Options of the {@link framestream} Vite plugin: every option of
+ * `createFrameStreamServer` except `server`, which the plugin takes from
+ * Vite (the dev server, or `vite preview`'s server).
+ */
+export type FrameStreamPluginOptions = Omit<FrameStreamServerOptions, 'server'>;
+
+// Connect's middleware signature, spelled out so this module needs nothing
+// from `connect` or `vite` at runtime.
+type Middleware = (
+  req: Parameters<FrameStreamServer['handleRequest']>[0],
+  res: Parameters<FrameStreamServer['handleRequest']>[1],
+  next: (err?: unknown) => void,
+) => void;
+
+interface HostServer {
+  httpServer: HttpServer | { on: HttpServer['on'] } | null;
+  middlewares: { use(fn: Middleware): unknown };
+  config: { logger: { warn(msg: string): void } };
+}
+
+/**
+ * A Vite plugin that serves a framestream stream from Vite's own HTTP server,
+ * in `vite` (dev, with HMR) and in `vite preview`.
+ *
+ * The stream only takes the upgrades and requests for its own paths, so
+ * Vite's HMR socket (subprotocol `vite-hmr`) and every other route keep
+ * working. The stream closes when Vite's server closes.
+ *
+ * Only types are imported from `vite`, so loading this module does not need
+ * Vite installed; the plugin is just an object Vite calls.
+ *
+ * @example
+ * // vite.config.ts
+ * import { defineConfig } from 'vite';
+ * import { framestream } from 'framestream/vite';
+ *
+ * export default defineConfig({
+ *   plugins: [framestream({ source: 'noise', path: '/ws/test/' })],
+ * });
+ */
+export function framestream(options: FrameStreamPluginOptions = {}): Plugin {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`Expected \`options\` to be an object, got \`${String(options)}\``);
+  }
+  if ('server' in options) {
+    throw new TypeError('Expected no `server` option: the plugin attaches to Vite\'s own server');
+  }
+
+  const attach = (host: HostServer): void => {
+    const httpServer = host.httpServer;
+    // `server.middlewareMode` leaves Vite without an HTTP server of its own;
+    // the app that owns the server must call createFrameStreamServer itself.
+    if (!httpServer || !('listen' in httpServer)) {
+      host.config.logger.warn(
+        '[framestream] Vite has no HTTP server (middleware mode): attach createFrameStreamServer to your own server instead.',
+      );
+      return;
+    }
+    const stream = createFrameStreamServer({ ...options, server: httpServer });
+    host.middlewares.use((req, res, next) => {
+      if (!stream.handleRequest(req, res)) next();
+    });
+    httpServer.once('close', () => {
+      void stream.close();
+    });
+  };
+
+  return {
+    name: 'framestream',
+    configureServer(server) {
+      attach(server as unknown as HostServer);
+    },
+    configurePreviewServer(server) {
+      attach(server as unknown as HostServer);
+    },
+  };
+}
