@@ -1,1 +1,23 @@
-export {};
+/**
+ * `framestream/react`: a hook and components over `FrameStreamClient`.
+ * The built entry starts with "use client", so it drops into a Next.js App
+ * Router page; nothing here touches `window` at import or during a server
+ * render.
+ */
+export { useFrameStream } from './useFrameStream.js';
+export type { UseFrameStreamOptions, UseFrameStreamResult } from './useFrameStream.js';
+export { StreamCanvas } from './StreamCanvas.js';
+export type { StreamCanvasProps, StreamCanvasHandle, FrameEmitterLike } from './StreamCanvas.js';
+export { Controls } from './Controls.js';
+export type { ControlsProps } from './Controls.js';
+export { SettingsMenu } from './SettingsMenu.js';
+export type { SettingsMenuProps } from './SettingsMenu.js';
+export { FrameStreamErrorBoundary } from './ErrorBoundary.js';
+export type { FrameStreamErrorBoundaryProps } from './ErrorBoundary.js';
+export { EMPTY_METRICS, snapshotMetrics } from './metrics.js';
+export type { StreamMetrics } from './metrics.js';
+export { fitRect } from './painter.js';
+export type { FitMode, FitRect, PainterStats } from './painter.js';
+export type { RenderThread } from './renderer.js';
+export { clampToViewport } from './useDraggable.js';
+export type { Point } from './useDraggable.js';

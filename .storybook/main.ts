@@ -1,0 +1,28 @@
+import type { StorybookConfig } from '@storybook/react-vite';
+
+// Offline by design: no telemetry, no update checks, nothing fetched at build.
+const config: StorybookConfig = {
+  stories: ['../stories/**/*.stories.tsx'],
+  framework: '@storybook/react-vite',
+  core: { disableTelemetry: true, disableWhatsNewNotifications: true },
+  async viteFinal(viteConfig) {
+    const { mergeConfig } = await import('vite');
+    const { default: tailwindcss } = await import('@tailwindcss/vite');
+    return mergeConfig(viteConfig, {
+      plugins: [tailwindcss()],
+      build: {
+        rollupOptions: {
+          // Headless UI marks its modules "use client"; a client-only bundle
+          // has no use for the directive, and the warning per module buries
+          // real problems.
+          onwarn(warning: { code?: string }, warn: (w: { code?: string }) => void) {
+            if (warning.code === 'MODULE_LEVEL_DIRECTIVE') return;
+            warn(warning);
+          },
+        },
+      },
+    });
+  },
+};
+
+export default config;

@@ -1,0 +1,184 @@
+import {
+  forwardRef,
+  useEffect,
+  useImperativeHandle,
+  useRef,
+  type CSSProperties,
+  type HTMLAttributes,
+} from 'react';
+import type { FitMode, PainterStats } from './painter.js';
+import { createFrameRenderer, type FrameRenderer, type RenderThread } from './renderer.js';
+
+/** Anything that emits `'frame'` events with JPEG bytes: a `FrameStreamClient`, or a stand-in. */
+export interface FrameEmitterLike {
+  on(event: 'frame', listener: (frame: { data: Uint8Array }) => void): unknown;
+  off(event: 'frame', listener: (frame: { data: Uint8Array }) => void): unknown;
+}
+
+/** What a ref to a {@link StreamCanvas} can do. */
+export interface StreamCanvasHandle {
+  /** Paint one complete JPEG. The bytes are copied, so the caller may reuse them. */
+  renderFrame(bytes: Uint8Array): void;
+  /** Forget the shown frame and paint black. */
+  clear(): void;
+  /** The canvas element, once mounted (it is created after mount, see below). */
+  readonly canvas: HTMLCanvasElement | null;
+  /** The latest counters, or `null` before the first report. */
+  getStats(): PainterStats | null;
+}
+
+/** Props of {@link StreamCanvas}; other props go to the wrapping `<div>`. */
+export interface StreamCanvasProps extends Omit<HTMLAttributes<HTMLDivElement>, 'children'> {
+  /**
+   * Paint every `'frame'` this emits, typically the `client` from
+   * {@link useFrameStream}. Without it, feed frames through the ref.
+   * @default undefined
+   */
+  client?: FrameEmitterLike | null;
+  /**
+   * `cover` fills the canvas and crops; `contain` shows the whole frame.
+   * @default 'cover'
+   */
+  fit?: FitMode;
+  /**
+   * `auto` paints in a worker through an OffscreenCanvas where the browser
+   * allows it and on the main thread otherwise; `main` forces the main thread.
+   * Read once on mount.
+   * @default 'auto'
+   */
+  thread?: RenderThread;
+  /**
+   * Called after each painted frame, resize or decode error with the
+   * renderer's counters. Runs often; avoid setting React state on every call.
+   * @default undefined
+   */
+  onStats?: (stats: PainterStats) => void;
+  /**
+   * Accessible name of the canvas.
+   * @default 'Live stream'
+   */
+  label?: string;
+}
+
+const WRAPPER_STYLE: CSSProperties = { position: 'relative', overflow: 'hidden', background: '#000' };
+const CANVAS_STYLE = 'position:absolute;inset:0;width:100%;height:100%;display:block;';
+
+/**
+ * A canvas that paints JPEG frames: decoded with `createImageBitmap`, scaled
+ * with `cover` or `contain`, its backing store kept at its CSS size times
+ * `devicePixelRatio`. Decoding never queues: the newest frame wins and at
+ * most one decode is in flight. Where supported, decoding and painting run in
+ * a worker that owns the canvas.
+ *
+ * The `<canvas>` is created in an effect rather than rendered, because a
+ * canvas handed to a worker can never be handed back; a fresh element per
+ * mount keeps Strict Mode's mount-unmount-mount and server rendering safe.
+ * Counters are mirrored on it as `data-frames-painted`, `data-frames-decoded`,
+ * `data-frames-dropped`, `data-frames-received`, `data-live-bitmaps` and
+ * `data-thread`.
+ *
+ * @example
+ * const { client } = useFrameStream({ url, autoConnect: true });
+ * return <StreamCanvas client={client} className="h-screen w-screen" />;
+ */
+export const StreamCanvas = forwardRef<StreamCanvasHandle, StreamCanvasProps>(function StreamCanvas(
+  { client, fit = 'cover', thread = 'auto', onStats, label = 'Live stream', style, ...rest },
+  ref,
+) {
+  const wrapperRef = useRef<HTMLDivElement>(null);
+  const canvasRef = useRef<HTMLCanvasElement | null>(null);
+  const rendererRef = useRef<FrameRenderer | null>(null);
+  const statsRef = useRef<PainterStats | null>(null);
+  const onStatsRef = useRef(onStats);
+  onStatsRef.current = onStats;
+  const fitRef = useRef(fit);
+  fitRef.current = fit;
+
+  useImperativeHandle(
+    ref,
+    () => ({
+      renderFrame: (bytes) => rendererRef.current?.submit(bytes),
+      clear: () => rendererRef.current?.clear(),
+      get canvas() {
+        return canvasRef.current;
+      },
+      getStats: () => statsRef.current,
+    }),
+    [],
+  );
+
+  useEffect(() => {
+    const wrapper = wrapperRef.current;
+    if (!wrapper) return;
+    const canvas = document.createElement('canvas');
+    canvas.setAttribute('style', CANVAS_STYLE);
+    canvas.setAttribute('role', 'img');
+    canvas.setAttribute('aria-label', label);
+    canvas.dataset.testid = 'stream-canvas';
+    wrapper.appendChild(canvas);
+    canvasRef.current = canvas;
+
+    const renderer = createFrameRenderer(canvas, thread, (stats) => {
+      statsRef.current = stats;
+      canvas.dataset.framesReceived = String(stats.received);
+      canvas.dataset.framesDecoded = String(stats.decoded);
+      canvas.dataset.framesPainted = String(stats.painted);
+      canvas.dataset.framesDropped = String(stats.dropped);
+      canvas.dataset.liveBitmaps = String(stats.liveBitmaps);
+      canvas.dataset.thread = stats.thread;
+      onStatsRef.current?.(stats);
+    });
+    renderer.setFit(fitRef.current);
+    rendererRef.current = renderer;
+
+    const dpr = () => (typeof devicePixelRatio === 'number' && devicePixelRatio > 0 ? devicePixelRatio : 1);
+    const rect = canvas.getBoundingClientRect();
+    renderer.resize(rect.width * dpr(), rect.height * dpr());
+
+    let observer: ResizeObserver | null = null;
+    if (typeof ResizeObserver !== 'undefined') {
+      observer = new ResizeObserver((entries) => {
+        const entry = entries[entries.length - 1];
+        if (!entry) return;
+        // device-pixel-content-box gives exact device pixels (and fires when
+        // only the zoom or monitor DPR changes); CSS size times DPR otherwise.
+        const device = entry.devicePixelContentBoxSize?.[0];
+        if (device) renderer.resize(device.inlineSize, device.blockSize);
+        else renderer.resize(entry.contentRect.width * dpr(), entry.contentRect.height * dpr());
+      });
+      try {
+        observer.observe(canvas, { box: 'device-pixel-content-box' });
+      } catch {
+        observer.observe(canvas);
+      }
+    }
+
+    return () => {
+      observer?.disconnect();
+      renderer.destroy();
+      rendererRef.current = null;
+      canvasRef.current = null;
+      canvas.remove();
+    };
+    // `thread` and `label` are read once per mount, by design.
+  }, []);
+
+  useEffect(() => {
+    rendererRef.current?.setFit(fit);
+  }, [fit]);
+
+  useEffect(() => {
+    canvasRef.current?.setAttribute('aria-label', label);
+  }, [label]);
+
+  useEffect(() => {
+    if (!client) return;
+    const onFrame = (frame: { data: Uint8Array }) => rendererRef.current?.submit(frame.data);
+    client.on('frame', onFrame);
+    return () => {
+      client.off('frame', onFrame);
+    };
+  }, [client]);
+
+  return <div ref={wrapperRef} data-fit={fit} style={{ ...WRAPPER_STYLE, ...style }} {...rest} />;
+});

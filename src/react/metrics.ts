@@ -1,0 +1,48 @@
+import type { ClientSnapshot } from '../client/index.js';
+
+/** The figures the React layer shows, flattened from a client snapshot. */
+export interface StreamMetrics {
+  /** Frames per second this viewer receives. */
+  fps: number;
+  /** Capture → receive latency percentiles, ms; `null` until measured (or for a bare-JPEG server). */
+  latencyP50: number | null;
+  latencyP95: number | null;
+  /** Source time per frame (e.g. model inference), ms; `null` when the source reports none. */
+  inferenceMs: number | null;
+  /** Size of the last frame's JPEG, bytes; `null` until the server reports it. */
+  frameBytes: number | null;
+  /** Frames the server skipped for this viewer plus gaps seen in the sequence. */
+  framesDropped: number;
+  framesReceived: number;
+}
+
+/** Metrics before anything was received. */
+export const EMPTY_METRICS: StreamMetrics = Object.freeze({
+  fps: 0,
+  latencyP50: null,
+  latencyP95: null,
+  inferenceMs: null,
+  frameBytes: null,
+  framesDropped: 0,
+  framesReceived: 0,
+});
+
+const finite = (value: unknown): number | null =>
+  typeof value === 'number' && Number.isFinite(value) ? value : null;
+
+/** Flattens a client snapshot into {@link StreamMetrics}. */
+export function snapshotMetrics(snapshot: ClientSnapshot | null): StreamMetrics {
+  if (!snapshot) return EMPTY_METRICS;
+  const server = snapshot.metrics;
+  return {
+    fps: snapshot.fps,
+    latencyP50: snapshot.latency?.p50 ?? null,
+    latencyP95: snapshot.latency?.p95 ?? null,
+    // The source's own per-frame figure is the freshest; the server's window
+    // median is the fallback.
+    inferenceMs: finite(server?.source?.inferenceMs) ?? finite(server?.inferenceMs),
+    frameBytes: finite(server?.frameBytes),
+    framesDropped: snapshot.stats.framesDropped,
+    framesReceived: snapshot.stats.framesReceived,
+  };
+}

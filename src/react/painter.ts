@@ -1,0 +1,202 @@
+/**
+ * The frame painter: decode a JPEG, draw it scaled, count what happened.
+ *
+ * The same two functions run on the main thread and, stringified, inside a
+ * worker that owns an OffscreenCanvas (see worker.ts). That is why they refer
+ * to nothing outside their own bodies and their parameters: a function's
+ * source is all a Blob-URL worker gets, whatever bundler built the page.
+ */
+
+/** How a frame is scaled into a canvas of a different shape. */
+export type FitMode = 'cover' | 'contain';
+
+/** Where to draw a `srcW`×`srcH` image inside a `dstW`×`dstH` canvas. */
+export interface FitRect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** Counters a {@link StreamCanvas} keeps; e2e tests and dashboards read them. */
+export interface PainterStats {
+  /** Frames handed to the painter. */
+  received: number;
+  /** Frames decoded into a bitmap. */
+  decoded: number;
+  /** Frames drawn to the canvas. */
+  painted: number;
+  /** Frames replaced by a newer one before their decode started. */
+  dropped: number;
+  /** Frames that failed to decode (not a JPEG, truncated, …). */
+  errors: number;
+  /** Decode time of the last frame, ms. */
+  lastDecodeMs: number;
+  /** Bitmaps created and not yet closed (at most two: the shown one and one decoding). */
+  liveBitmaps: number;
+  /** Canvas backing-store size in device pixels. */
+  width: number;
+  height: number;
+  /** Where decoding and painting run. */
+  thread: 'main' | 'worker';
+}
+
+/**
+ * `cover` fills the canvas and crops the overflow; `contain` shows the whole
+ * image and letterboxes. Both keep the aspect ratio and centre the image.
+ *
+ * Kept free of outside references: it is shipped to the worker as source.
+ */
+export function fitRect(srcW: number, srcH: number, dstW: number, dstH: number, mode: FitMode): FitRect {
+  if (!(srcW > 0 && srcH > 0 && dstW > 0 && dstH > 0)) return { x: 0, y: 0, width: 0, height: 0 };
+  const scaleX = dstW / srcW;
+  const scaleY = dstH / srcH;
+  const scale = mode === 'cover' ? Math.max(scaleX, scaleY) : Math.min(scaleX, scaleY);
+  const width = srcW * scale;
+  const height = srcH * scale;
+  return { x: (dstW - width) / 2, y: (dstH - height) / 2, width, height };
+}
+
+/** What {@link createPainter} returns. */
+export interface Painter {
+  /** Queue a JPEG; it replaces (drops) any frame still waiting for the decoder. */
+  submit(bytes: Uint8Array): void;
+  resize(width: number, height: number): void;
+  setFit(mode: FitMode): void;
+  /** Forget the shown frame and any waiting one; paint black. */
+  clear(): void;
+  destroy(): void;
+}
+
+type AnyCanvas = HTMLCanvasElement | OffscreenCanvas;
+type Ctx2D = CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
+
+/**
+ * Latest-frame-wins painter. At most one decode is in flight; a frame that
+ * arrives meanwhile waits in a single slot, and a newer one replaces it, so a
+ * slow decoder shows the newest frame rather than a growing backlog. Every
+ * bitmap is closed as soon as a newer one is drawn (the shown one is kept so
+ * a resize or fit change can repaint without waiting for the next frame).
+ *
+ * Kept free of outside references: it is shipped to the worker as source.
+ */
+export function createPainter(
+  canvas: AnyCanvas,
+  thread: 'main' | 'worker',
+  report: (stats: PainterStats) => void,
+  fit: typeof fitRect,
+): Painter {
+  // alpha:false lets the compositor skip blending; desynchronized lets the
+  // browser show the canvas without waiting for the next page composite.
+  const ctx = canvas.getContext('2d', { alpha: false, desynchronized: true }) as Ctx2D | null;
+  let mode: FitMode = 'cover';
+  let pending: Uint8Array | null = null;
+  let decoding = false;
+  let shown: ImageBitmap | null = null;
+  let destroyed = false;
+  const stats: PainterStats = {
+    received: 0,
+    decoded: 0,
+    painted: 0,
+    dropped: 0,
+    errors: 0,
+    lastDecodeMs: 0,
+    liveBitmaps: 0,
+    width: canvas.width,
+    height: canvas.height,
+    thread,
+  };
+
+  function draw(): void {
+    if (!ctx || destroyed) return;
+    ctx.fillStyle = '#000';
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    if (!shown) return;
+    const r = fit(shown.width, shown.height, canvas.width, canvas.height, mode);
+    ctx.drawImage(shown, r.x, r.y, r.width, r.height);
+  }
+
+  function pump(): void {
+    if (decoding || !pending || destroyed) return;
+    const bytes = pending;
+    pending = null;
+    decoding = true;
+    const started = performance.now();
+    createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'image/jpeg' })).then(
+      (bitmap) => {
+        decoding = false;
+        stats.liveBitmaps++;
+        if (destroyed) {
+          bitmap.close();
+          stats.liveBitmaps--;
+          return;
+        }
+        stats.decoded++;
+        stats.lastDecodeMs = performance.now() - started;
+        if (shown) {
+          shown.close();
+          stats.liveBitmaps--;
+        }
+        shown = bitmap;
+        draw();
+        stats.painted++;
+        report({ ...stats });
+        pump();
+      },
+      () => {
+        decoding = false;
+        if (destroyed) return;
+        stats.errors++;
+        report({ ...stats });
+        pump();
+      },
+    );
+  }
+
+  draw();
+  return {
+    submit(bytes) {
+      if (destroyed) return;
+      stats.received++;
+      if (pending) stats.dropped++;
+      pending = bytes;
+      pump();
+    },
+    resize(width, height) {
+      const w = Math.max(1, Math.round(width));
+      const h = Math.max(1, Math.round(height));
+      if (canvas.width === w && canvas.height === h) return;
+      // Setting the size clears the canvas, so repaint the shown frame at once.
+      canvas.width = w;
+      canvas.height = h;
+      stats.width = w;
+      stats.height = h;
+      draw();
+      report({ ...stats });
+    },
+    setFit(next) {
+      mode = next;
+      draw();
+    },
+    clear() {
+      if (pending) stats.dropped++;
+      pending = null;
+      if (shown) {
+        shown.close();
+        stats.liveBitmaps--;
+        shown = null;
+      }
+      draw();
+      report({ ...stats });
+    },
+    destroy() {
+      destroyed = true;
+      pending = null;
+      if (shown) {
+        shown.close();
+        stats.liveBitmaps--;
+        shown = null;
+      }
+    },
+  };
+}

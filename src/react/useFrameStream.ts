@@ -1,0 +1,128 @@
+import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { FrameStreamClient } from '../client/index.js';
+import type { ClientSnapshot, ClientStatus, Frame, FrameStreamClientOptions } from '../client/index.js';
+import type { FrameStreamError } from '../protocol/index.js';
+import { snapshotMetrics, type StreamMetrics } from './metrics.js';
+
+/** Options of {@link useFrameStream}: the client's, plus callbacks kept in refs. */
+export interface UseFrameStreamOptions extends FrameStreamClientOptions {
+  /**
+   * Called for every frame. Kept in a ref: passing a new function on each
+   * render never reconnects. `frame.data` is only valid during the call.
+   * @default undefined
+   */
+  onFrame?: (frame: Frame) => void;
+  /**
+   * Called for every runtime error the client reports (also kept in a ref).
+   * @default undefined
+   */
+  onError?: (error: FrameStreamError) => void;
+}
+
+/** What {@link useFrameStream} returns. */
+export interface UseFrameStreamResult {
+  status: ClientStatus;
+  /** Live figures for display; replaced only when something visible changes. */
+  metrics: StreamMetrics;
+  /** The client's snapshot as it is, for anything `metrics` does not surface. */
+  snapshot: ClientSnapshot | null;
+  /** The client, `null` during server rendering and before the first effect. */
+  client: FrameStreamClient | null;
+  connect: () => void;
+  disconnect: () => void;
+  /** Ask the server for at most `fps` frames per second; `null` removes the cap. */
+  setMaxFps: (fps: number | null) => void;
+  /** The cap last asked for, `null` for none. */
+  maxFps: number | null;
+}
+
+const noSubscribe = () => () => {};
+const noSnapshot = () => null;
+
+/**
+ * Owns a {@link FrameStreamClient} for the component's lifetime and exposes its
+ * status and metrics through `useSyncExternalStore`.
+ *
+ * The client is created in an effect (so server rendering touches no
+ * `window`) and destroyed on unmount. Connecting is deferred by a microtask
+ * and cancelled by the cleanup, so Strict Mode's mount-unmount-mount opens one
+ * socket, not two. Only `url` and `WebSocket` re-create the client; other
+ * options are read when it is created.
+ *
+ * @example
+ * const { status, metrics, client, connect } = useFrameStream({ url: 'ws://localhost:8080/ws/test/', autoConnect: true });
+ * return <StreamCanvas client={client} />;
+ */
+export function useFrameStream(options: UseFrameStreamOptions): UseFrameStreamResult {
+  if (typeof options?.url !== 'string' || options.url === '') {
+    throw new TypeError(`Expected \`url\` to be a non-empty string, got \`${String(options?.url)}\``);
+  }
+  const optionsRef = useRef(options);
+  optionsRef.current = options;
+
+  const [client, setClient] = useState<FrameStreamClient | null>(null);
+  const [maxFps, setMaxFpsState] = useState<number | null>(options.maxFps ?? null);
+  const maxFpsRef = useRef(maxFps);
+  // `connect()` called before the client exists (first render) is remembered.
+  const wantConnected = useRef(options.autoConnect ?? false);
+
+  const { url, WebSocket } = options;
+  useEffect(() => {
+    const { onFrame: _f, onError: _e, autoConnect: _a, ...clientOptions } = optionsRef.current;
+    const created = new FrameStreamClient({
+      ...clientOptions,
+      url,
+      WebSocket,
+      autoConnect: false,
+      maxFps: maxFpsRef.current ?? undefined,
+    });
+    created.on('frame', (frame) => optionsRef.current.onFrame?.(frame));
+    created.on('error', (error) => optionsRef.current.onError?.(error));
+    let cancelled = false;
+    queueMicrotask(() => {
+      if (!cancelled && wantConnected.current) created.connect();
+    });
+    setClient(created);
+    return () => {
+      cancelled = true;
+      created.destroy();
+      setClient((current) => (current === created ? null : current));
+    };
+  }, [url, WebSocket]);
+
+  const subscribe = useMemo(() => (client ? client.subscribe.bind(client) : noSubscribe), [client]);
+  const getSnapshot = useMemo(() => (client ? client.getSnapshot.bind(client) : noSnapshot), [client]);
+  const snapshot = useSyncExternalStore(subscribe, getSnapshot, noSnapshot);
+
+  const connect = useCallback(() => {
+    wantConnected.current = true;
+    client?.connect();
+  }, [client]);
+  const disconnect = useCallback(() => {
+    wantConnected.current = false;
+    client?.disconnect();
+  }, [client]);
+  const setMaxFps = useCallback(
+    (fps: number | null) => {
+      if (fps !== null && !(typeof fps === 'number' && fps > 0 && Number.isFinite(fps))) {
+        throw new RangeError(`Expected \`maxFps\` to be a positive number or null, got \`${String(fps)}\``);
+      }
+      maxFpsRef.current = fps;
+      setMaxFpsState(fps);
+      client?.setMaxFps(fps);
+    },
+    [client],
+  );
+
+  const metrics = useMemo(() => snapshotMetrics(snapshot), [snapshot]);
+  return {
+    status: snapshot?.status ?? 'disconnected',
+    metrics,
+    snapshot,
+    client,
+    connect,
+    disconnect,
+    setMaxFps,
+    maxFps,
+  };
+}

@@ -1,0 +1,81 @@
+import type { Meta, StoryObj } from '@storybook/react-vite';
+import { useEffect, useRef, useState } from 'react';
+import { StreamCanvas, type PainterStats } from '../src/react/index.js';
+import { useFakeStream } from './support/fakeStream.js';
+
+/**
+ * StreamCanvas painting real JPEGs drawn and encoded in the browser (no
+ * server). The overlay shows the canvas's own counters.
+ */
+function CanvasDemo(props: {
+  status: 'disconnected' | 'connected';
+  fit?: 'cover' | 'contain';
+  thread?: 'auto' | 'main';
+  burst?: number;
+  /** Frame size; a portrait frame shows `contain`'s letterboxing. */
+  frameWidth?: number;
+  frameHeight?: number;
+}) {
+  const stream = useFakeStream(props.status, {
+    burst: props.burst ?? 1,
+    width: props.frameWidth ?? 640,
+    height: props.frameHeight ?? 360,
+  });
+  const [stats, setStats] = useState<PainterStats | null>(null);
+  const latest = useRef<PainterStats | null>(null);
+  // Counters change every frame; show them twice a second, not 30 times.
+  useEffect(() => {
+    const t = setInterval(() => setStats(latest.current), 500);
+    return () => clearInterval(t);
+  }, []);
+  return (
+    <div className="relative h-screen w-screen bg-black">
+      <StreamCanvas
+        client={stream.status === 'connected' ? stream.client : null}
+        fit={props.fit ?? 'cover'}
+        thread={props.thread ?? 'auto'}
+        onStats={(s) => (latest.current = s)}
+        className="h-full w-full"
+      />
+      <div className="pointer-events-none absolute bottom-4 left-4 rounded-lg bg-black/60 px-3 py-2 font-mono text-xs text-[#B5CC9A] backdrop-blur">
+        {stats
+          ? `${stats.thread} thread · painted ${stats.painted} · dropped ${stats.dropped} · live bitmaps ${stats.liveBitmaps} · ${stats.width}×${stats.height}`
+          : stream.status === 'connected'
+            ? 'waiting for the first frame…'
+            : 'no stream: the canvas stays black'}
+      </div>
+    </div>
+  );
+}
+
+const meta = {
+  title: 'StreamCanvas',
+  component: CanvasDemo,
+  args: { status: 'connected', fit: 'cover', thread: 'auto', burst: 1 },
+  argTypes: {
+    fit: { control: 'inline-radio', options: ['cover', 'contain'] },
+    thread: { control: 'inline-radio', options: ['auto', 'main'] },
+    status: { table: { disable: true } },
+  },
+} satisfies Meta<typeof CanvasDemo>;
+
+export default meta;
+type Story = StoryObj<typeof meta>;
+
+/** No frames yet: a black canvas, sized to its box. */
+export const Disconnected: Story = { args: { status: 'disconnected' } };
+
+/** Live frames, scaled to cover the canvas (cropped, centred). */
+export const Connected: Story = {};
+
+/** Portrait frames shown whole with `fit="contain"`, letterboxed left and right. */
+export const ConnectedContain: Story = { args: { fit: 'contain', frameWidth: 360, frameHeight: 480 } };
+
+/** The main-thread painter, as used where OffscreenCanvas workers are unavailable. */
+export const ConnectedMainThread: Story = { args: { thread: 'main' } };
+
+/**
+ * Frames arriving in bursts of eight, faster than any decoder: stale frames
+ * are dropped, the newest is painted, and live bitmaps stay at most two.
+ */
+export const ConnectedFlooded: Story = { args: { burst: 8 } };

@@ -1,0 +1,172 @@
+import { EventEmitter } from 'eventemitter3';
+import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
+import type { ClientSnapshot, ClientStats, ClientStatus } from '../../src/client/index.js';
+import { snapshotMetrics, type StreamMetrics } from '../../src/react/index.js';
+import { startSyntheticFrames } from './syntheticFrames.js';
+
+/** How a {@link FakeStream} behaves. */
+export interface FakeStreamOptions {
+  /** Stay in `connecting` after connect() instead of moving on. @default false */
+  hold?: boolean;
+  /** Frames handed over at once per tick. @default 1 */
+  burst?: number;
+  /** Frame size in pixels. @default 640×360 */
+  width?: number;
+  height?: number;
+}
+
+/**
+ * A stand-in for FrameStreamClient in stories, so every state can be shown
+ * without a server: it has the same subscribe/getSnapshot surface, emits
+ * 'frame' events with real JPEGs drawn in the browser, and walks
+ * connecting → connected when asked to connect. Stories only; tests use the
+ * real client against a real server.
+ */
+export class FakeStream extends EventEmitter<{ frame: (frame: { data: Uint8Array }) => void }> {
+  private snapshot: ClientSnapshot;
+  private subscribers = new Set<() => void>();
+  private stopFrames: (() => void) | null = null;
+  private timers = new Set<ReturnType<typeof setTimeout>>();
+  private maxFps: number | null = null;
+  private frameTimes: number[] = [];
+  private received = 0;
+  private bytes = 0;
+
+  constructor(initial: ClientStatus, private readonly options: FakeStreamOptions = {}) {
+    super();
+    this.snapshot = makeSnapshot(initial === 'connected' ? 'connecting' : initial);
+  }
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.subscribers.add(listener);
+    return () => this.subscribers.delete(listener);
+  };
+
+  getSnapshot = (): ClientSnapshot => this.snapshot;
+
+  connect = (): void => {
+    this.setStatus('connecting');
+    if (this.options.hold) return;
+    this.later(600, () => {
+      this.setStatus('connected');
+      this.startFrames();
+    });
+  };
+
+  disconnect = (): void => {
+    this.stop();
+    this.setStatus('disconnected');
+  };
+
+  setMaxFps = (fps: number | null): void => {
+    this.maxFps = fps;
+    if (this.stopFrames) this.startFrames();
+  };
+
+  /** Stops frames and timers; the fake can be connected again afterwards. */
+  stop(): void {
+    this.stopFrames?.();
+    this.stopFrames = null;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  private startFrames(): void {
+    this.stopFrames?.();
+    const fps = Math.min(30, this.maxFps ?? 30);
+    this.stopFrames = startSyntheticFrames(
+      (data) => {
+        this.received++;
+        this.bytes += data.byteLength;
+        this.frameTimes.push(performance.now());
+        this.emit('frame', { data });
+      },
+      { fps, burst: this.options.burst ?? 1, width: this.options.width ?? 640, height: this.options.height ?? 360 },
+    );
+    const meter = setInterval(() => this.measure(), 1000);
+    const stopGenerator = this.stopFrames;
+    this.stopFrames = () => {
+      stopGenerator();
+      clearInterval(meter);
+    };
+  }
+
+  // Once a second, like the real client: a new snapshot only when figures change.
+  private measure(): void {
+    const now = performance.now();
+    this.frameTimes = this.frameTimes.filter((t) => now - t <= 1000);
+    const fps = this.frameTimes.length;
+    const p50 = 18 + Math.random() * 6;
+    const stats: ClientStats = { ...this.snapshot.stats, framesReceived: this.received, bytesReceived: this.bytes, fps };
+    this.replace({
+      ...this.snapshot,
+      fps,
+      latency: { p50, p95: p50 + 9 + Math.random() * 6 },
+      metrics: { fps: 30, viewers: 1, skipped: 0, inferenceMs: 38 + Math.random() * 8, frameBytes: this.bytes / Math.max(1, this.received) },
+      stats,
+    });
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  private setStatus(status: ClientStatus): void {
+    this.replace({ ...this.snapshot, status, fps: status === 'connected' ? this.snapshot.fps : 0, stats: { ...this.snapshot.stats, status } });
+  }
+
+  private replace(next: ClientSnapshot): void {
+    this.snapshot = next;
+    for (const l of this.subscribers) l();
+  }
+}
+
+function makeSnapshot(status: ClientStatus): ClientSnapshot {
+  return {
+    status,
+    fps: 0,
+    latency: null,
+    metrics: null,
+    stats: {
+      status,
+      framesReceived: 0,
+      framesDropped: 0,
+      bytesReceived: 0,
+      fps: 0,
+      latency: null,
+      clockOffsetMs: null,
+      reconnectAttempt: status === 'reconnecting' ? 3 : 0,
+      stream: null,
+      framed: null,
+    },
+  };
+}
+
+/** The same shape `useFrameStream` returns, over a {@link FakeStream}. */
+export function useFakeStream(initial: ClientStatus, options: FakeStreamOptions = {}) {
+  const [client] = useState(() => new FakeStream(initial, options));
+  const [maxFps, setMaxFpsState] = useState<number | null>(null);
+  // Started in an effect, not in render, so a remount starts it cleanly.
+  useEffect(() => {
+    if (initial === 'connected') client.connect();
+    return () => client.stop();
+  }, [client, initial]);
+  const snapshot = useSyncExternalStore(client.subscribe, client.getSnapshot, client.getSnapshot);
+  const metrics: StreamMetrics = useMemo(() => snapshotMetrics(snapshot), [snapshot]);
+  return {
+    client,
+    status: snapshot.status,
+    metrics,
+    connect: client.connect,
+    disconnect: client.disconnect,
+    maxFps,
+    setMaxFps: (fps: number | null) => {
+      setMaxFpsState(fps);
+      client.setMaxFps(fps);
+    },
+  };
+}
