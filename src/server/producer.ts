@@ -35,6 +35,16 @@ const MAX_IN_FLIGHT = 2;
 // A failing source factory is called again after this long, not every tick.
 const FACTORY_RETRY_MS = 1000;
 
+/** An encoded frame waiting for its turn to be published. */
+interface Finished {
+  jpeg: Uint8Array;
+  metrics: FrameMetrics | undefined;
+  width: number;
+  height: number;
+  captureTime: number;
+  encodedTime: number;
+}
+
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /**
@@ -58,6 +68,7 @@ export class Producer {
   private inFlight = 0;
   private ticket = 0;
   private lastTicket = 0;
+  private readonly finished = new Map<number, Finished | undefined>();
   private seq = 0;
   private patternFrame = 0;
   private pendingPush: { frame: ValidFrame; metrics: FrameMetrics | undefined; captureTime: number } | undefined;
@@ -274,11 +285,13 @@ export class Producer {
     }
   }
 
-  // Frames can finish encoding out of order (two are in flight); tickets
-  // make sure a viewer never receives an older frame after a newer one.
+  // Two frames can be in the encoder at once and finish out of order. Each
+  // takes a ticket at capture and is published strictly in ticket order, so
+  // viewers see frames in order and none is thrown away for finishing late.
   private async produce(frame: ValidFrame, metrics: FrameMetrics | undefined, captureTime: number): Promise<void> {
     const ticket = ++this.ticket;
     this.inFlight++;
+    let done: Finished | undefined;
     try {
       let jpeg: Uint8Array;
       let all = metrics;
@@ -291,33 +304,49 @@ export class Producer {
         this.encodeMs.add(encodeMs);
         all = { ...metrics, encodeMs };
       }
-      if (this.closed || ticket < this.lastTicket) return;
-      this.lastTicket = ticket;
-      if (metrics?.inferenceMs !== undefined) this.inferenceMs.add(metrics.inferenceMs);
-      const meta: FrameMeta = {
-        seq: ++this.seq,
-        captureTime,
-        encodedTime: wallClockMs(),
-        width: frame.width,
-        height: frame.height,
-        codec: 'jpeg',
-        ...(all && { metrics: all }),
-      };
-      const message = encodeFrameMessage(meta, jpeg, encodeFrameMetrics(all), Buffer.allocUnsafe) as Buffer;
-      this.latest = { meta, message, payload: message.subarray(message.byteLength - jpeg.byteLength) };
-      this.produced++;
-      this.rate.mark();
-      for (const wake of this.waiters) wake();
-      this.o.publish(this.latest);
+      done = { jpeg, metrics: all, width: frame.width, height: frame.height, captureTime, encodedTime: wallClockMs() };
     } catch (cause) {
       this.o.error(new FrameStreamError('ERR_ENCODE_FAILED', `Encoding a frame failed: ${message(cause)}`, { cause }));
     } finally {
       this.inFlight--;
+      this.finished.set(ticket, done);
+      this.flush();
       const pending = this.pendingPush;
       if (pending && this.inFlight < MAX_IN_FLIGHT && !this.closed) {
         this.pendingPush = undefined;
         void this.produce(pending.frame, pending.metrics, pending.captureTime);
       }
+    }
+  }
+
+  private flush(): void {
+    while (this.finished.has(this.lastTicket + 1)) {
+      const done = this.finished.get(++this.lastTicket);
+      this.finished.delete(this.lastTicket);
+      if (done && !this.closed) this.publish(done);
+    }
+  }
+
+  private publish(done: Finished): void {
+    try {
+      if (done.metrics?.inferenceMs !== undefined) this.inferenceMs.add(done.metrics.inferenceMs);
+      const meta: FrameMeta = {
+        seq: ++this.seq,
+        captureTime: done.captureTime,
+        encodedTime: done.encodedTime,
+        width: done.width,
+        height: done.height,
+        codec: 'jpeg',
+        ...(done.metrics && { metrics: done.metrics }),
+      };
+      const msg = encodeFrameMessage(meta, done.jpeg, encodeFrameMetrics(done.metrics), Buffer.allocUnsafe) as Buffer;
+      this.latest = { meta, message: msg, payload: msg.subarray(msg.byteLength - done.jpeg.byteLength) };
+      this.produced++;
+      this.rate.mark();
+      for (const wake of this.waiters) wake();
+      this.o.publish(this.latest);
+    } catch (cause) {
+      this.o.error(new FrameStreamError('ERR_ENCODE_FAILED', `Framing an encoded frame failed: ${message(cause)}`, { cause }));
     }
   }
 }
