@@ -336,7 +336,8 @@ export class FrameStreamClient extends EventEmitter<FrameStreamEvents> {
     emit: (event, ...args) => this.emitSafe(event, ...args),
     setStream: (stream: StreamInfo) => {
       this.stream = stream;
-      this.refreshSnapshot();
+      // Before `connected`, establish() refreshes the snapshot once for both.
+      if (this.established) this.refreshSnapshot();
     },
     setSourceMetrics: (metrics: FrameMetrics) => {
       this.sourceMetrics = metrics;
