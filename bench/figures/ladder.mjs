@@ -34,6 +34,7 @@ export async function measureWindow(gen, pid, windowS) {
     encodeP50: median(w.encodeMs),
     gapP99: quantile(w.gaps, 0.99),
     delivered,
+    deliveredPerSecond: w.fps.reduce((a, b) => a + b, 0),
     cpuPerSecond: cpuMs === null ? null : cpuMs / seconds,
     cpuPerFrame: cpuMs === null || delivered === 0 ? null : cpuMs / delivered,
     loadgenCpuPerSecond: loadCpuMs / seconds,

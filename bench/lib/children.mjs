@@ -37,7 +37,11 @@ export function startServer(kind, options = {}) {
     }, options.readyTimeoutMs ?? 30000);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`${kind} server exited with code ${code} before listening\n${stderr}`));
+      // The first line naming an error is the useful one for the report;
+      // the whole stderr goes to the console.
+      const reason = stderr.split('\n').find((l) => /Error/.test(l)) ?? stderr.trim().split('\n').pop() ?? '';
+      process.stderr.write(stderr);
+      reject(new Error(`${kind} server exited with code ${code} before listening: ${reason.trim()}`));
     });
     child.on('message', (msg) => {
       if (msg?.type !== 'ready') return;

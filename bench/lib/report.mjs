@@ -1,0 +1,264 @@
+import { capacity, cpuBudget, evaluateTargets, stepAt } from './targets.mjs';
+import { fmt } from './stats.mjs';
+
+const KINDS = ['naive', 'ceiling', 'framestream'];
+const mark = (met) => (met === true ? '✅ met' : met === false ? '❌ missed' : '— not measured');
+
+/** A GitHub-flavoured Markdown table. */
+function table(head, rows) {
+  return [
+    `| ${head.join(' | ')} |`,
+    `| ${head.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+}
+
+const errorLines = (section) =>
+  KINDS.filter((k) => section?.[k]?.error).map((k) => `- **${k}** could not be measured: ${section[k].error}`);
+
+function fanout(r) {
+  const ladder = r.ladder ?? {};
+  const ns = r.meta.config.ladder;
+  const cell = (kind, n, f) => {
+    const s = stepAt(ladder[kind]?.steps, n);
+    return s ? f(s) : '—';
+  };
+  const lines = [
+    '## 1. Fan-out capacity',
+    '',
+    'Lowest viewer FPS at each step (median in brackets). Capacity is the largest step at which every viewer received ≥ 29 FPS, with every smaller step passing too.',
+    '',
+    table(
+      ['viewers', ...KINDS],
+      ns.map((n) => [String(n), ...KINDS.map((k) => cell(k, n, (s) => `${fmt(s.minFps)} (${fmt(s.medianFps)})`))]),
+    ),
+    '',
+    table(['', ...KINDS], [['capacity (viewers)', ...KINDS.map((k) => (ladder[k]?.steps?.length ? String(capacity(ladder[k].steps)) : '—'))]]),
+    '',
+    'Every step in full: server CPU (ms of CPU per second of wall time, all threads), server RSS and the load generator’s own CPU.',
+    '',
+    table(
+      ['viewers', ...KINDS.flatMap((k) => [`${k} CPU ms/s`, `${k} RSS MB`]), 'load generator CPU ms/s (fs run)'],
+      ns.map((n) => [
+        String(n),
+        ...KINDS.flatMap((k) => [cell(k, n, (s) => fmt(s.cpuPerSecond, 0)), cell(k, n, (s) => fmt(s.rssMB, 0))]),
+        cell('framestream', n, (s) => fmt(s.loadgenCpuPerSecond, 0)),
+      ]),
+    ),
+    ...errorLines(ladder),
+  ];
+  return lines.join('\n');
+}
+
+function cpu(r) {
+  const ladder = r.ladder ?? {};
+  const encodeCpu = r.encode?.noise?.bareMs ?? null;
+  const rows = [50, 100].map((n) => {
+    const f = stepAt(ladder.framestream?.steps, n);
+    const c = stepAt(ladder.ceiling?.steps, n);
+    const budget = cpuBudget(c, f, encodeCpu, r.meta.config.fps);
+    return [
+      String(n),
+      ...KINDS.map((k) => fmt(stepAt(ladder[k]?.steps, n)?.cpuPerFrame, 3)),
+      fmt(budget, 3),
+      f && budget ? `${fmt(f.cpuPerFrame / budget, 2)}` : '—',
+    ];
+  });
+  return [
+    '## 2. Server CPU per delivered frame',
+    '',
+    `Server CPU time over the window divided by frames delivered to all viewers, ms. Budget = 1.3 × (ceiling’s CPU per delivered frame + one encode per produced frame, ${fmt(encodeCpu, 2)} ms of CPU from figure 5, spread over the frames delivered).`,
+    '',
+    table(['viewers', ...KINDS, 'budget', 'framestream / budget'], rows),
+  ].join('\n');
+}
+
+function latency(r) {
+  const ladder = r.ladder ?? {};
+  const rows = [];
+  for (const n of [1, 100]) {
+    for (const [label, key] of [
+      ['p50', 'latencyP50'],
+      ['p99', 'latencyP99'],
+      ['encode p50 (header)', 'encodeP50'],
+      ['inter-arrival gap p99', 'gapP99'],
+    ]) {
+      rows.push([`${n}`, label, ...KINDS.map((k) => fmt(stepAt(ladder[k]?.steps, n)?.[key], 1))]);
+    }
+  }
+  return [
+    '## 3. Latency, capture → viewer receive',
+    '',
+    'Milliseconds from the capture time in the frame header to the arrival of the message’s last byte at the viewer (same machine, same clock). “encode p50” is the header’s encode-done minus capture time; the ceiling never encodes.',
+    '',
+    table(['viewers', 'figure (ms)', ...KINDS], rows),
+  ].join('\n');
+}
+
+function stall(r) {
+  const s = r.stall ?? {};
+  const v = (k, f) => (s[k] && !s[k].error ? f(s[k]) : '—');
+  return [
+    '## 4. Stalled viewer',
+    '',
+    `${r.meta.config.stallHealthy} healthy viewers, then one more that stops reading for ${r.meta.config.stallS} s. RSS growth is the peak during the stall over the value when it began.`,
+    '',
+    table(
+      ['', ...KINDS],
+      [
+        ['server RSS growth (MB)', ...KINDS.map((k) => v(k, (x) => fmt(x.rssGrowthMB)))],
+        ['healthy min FPS before / during', ...KINDS.map((k) => v(k, (x) => `${fmt(x.before.minFps)} / ${fmt(x.during.minFps)}`))],
+        ['healthy p99 before / during (ms)', ...KINDS.map((k) => v(k, (x) => `${fmt(x.before.latencyP99)} / ${fmt(x.during.latencyP99)}`))],
+        ['healthy p99 rise (ms)', ...KINDS.map((k) => v(k, (x) => fmt(x.p99RiseMs)))],
+      ],
+    ),
+    ...errorLines(s),
+  ].join('\n');
+}
+
+function encode(r) {
+  const e = r.encode ?? {};
+  const rows = ['noise', 'float32'].map((src) => {
+    const x = e[src];
+    if (!x || x.error) return [src, '—', '—', '—', '—'];
+    return [src === 'noise' ? 'noise source (generate + encode)' : 'pushed Float32 frame (convert + encode)', fmt(x.bareMs, 2), fmt(x.framestreamMs, 2), `${fmt(x.overhead * 100)}%`, fmt(x.encodeMs, 1)];
+  });
+  return [
+    '## 5. Encode path',
+    '',
+    'CPU milliseconds per produced frame (whole process, libvips threads included) at the stream’s rate with no viewers. “bare” is bench/servers/bare.mjs: the same pixels made the same way and one sharp encode, nothing else.',
+    '',
+    table(['path', 'bare ms/frame', 'framestream ms/frame', 'overhead', 'framestream encode p50 (wall ms)'], rows),
+    ...['noise', 'float32'].filter((k) => e[k]?.error).map((k) => `- **${k}** could not be measured: ${e[k].error}`),
+  ].join('\n');
+}
+
+function browser(r) {
+  const b = r.browser ?? {};
+  const variants = ['plain', 'framestream'];
+  const v = (k, f) => (b[k] && !b[k].error ? f(b[k]) : '—');
+  return [
+    '## 6. Browser canvas',
+    '',
+    `Headless Chromium (${b.chromium ?? 'version unknown'}) viewing 512×512 noise at 30 FPS from a framestream server on loopback. “plain” is the original app’s approach: \`ws.onmessage\` → \`createImageBitmap(blob)\` → \`drawImage\` on the main thread for every frame as it arrives. “framestream” is ${b.framestreamVariant ?? 'the package’s React component'}. Main-thread time per frame is the renderer main thread’s busy time (Chrome trace, top-level tasks) between consecutive displayed frames; frame age is capture (server clock) → the animation frame that painted it.`,
+    '',
+    table(
+      ['', ...variants],
+      [
+        ['frames observed', ...variants.map((k) => v(k, (x) => String(x.frames)))],
+        ['displayed FPS', ...variants.map((k) => v(k, (x) => fmt(x.displayedFps)))],
+        ['main-thread ms per frame p50 / p99', ...variants.map((k) => v(k, (x) => `${fmt(x.mainThreadP50, 2)} / ${fmt(x.mainThreadP99, 2)}`))],
+        ['displayed frame age p50 / p99 (ms)', ...variants.map((k) => v(k, (x) => `${fmt(x.ageP50)} / ${fmt(x.ageP99)}`))],
+        ['live ImageBitmaps max / at end', ...variants.map((k) => v(k, (x) => (x.liveBitmaps ? `${x.liveBitmaps.max} / ${x.liveBitmaps.end}` : 'not observable')))],
+        ['JS heap at end (MB)', ...variants.map((k) => v(k, (x) => fmt(x.heapMB)))],
+      ],
+    ),
+    ...variants.filter((k) => b[k]?.error).map((k) => `- **${k}** could not be measured: ${b[k].error}`),
+  ].join('\n');
+}
+
+function snapshot(r) {
+  const s = r.snapshot ?? {};
+  const v = (k, f) => (s[k] && !s[k].error ? f(s[k]) : '—');
+  return [
+    '## 7. Snapshot route',
+    '',
+    `${r.meta.config.snapshotConcurrency} keep-alive HTTP clients request the snapshot back to back for ${r.meta.config.snapshotS} s while one viewer watches the stream.`,
+    '',
+    table(
+      ['', ...KINDS],
+      [
+        ['requests per second', ...KINDS.map((k) => v(k, (x) => fmt(x.rps, 0)))],
+        ['latency p50 (ms)', ...KINDS.map((k) => v(k, (x) => fmt(x.p50)))],
+        ['latency p99 (ms)', ...KINDS.map((k) => v(k, (x) => fmt(x.p99)))],
+        ['failed requests', ...KINDS.map((k) => v(k, (x) => String(x.errors)))],
+      ],
+    ),
+    ...errorLines(s),
+  ].join('\n');
+}
+
+function soak(r) {
+  const s = r.soak;
+  if (!s) return '## Soak\n\nNot run yet: `npm run bench -- --soak`.';
+  if (s.error) return `## Soak\n\nFailed: ${s.error}`;
+  return [
+    '## Soak',
+    '',
+    `Run ${s.date} (\`${s.command}\`): ${s.viewers} viewers on framestream for ${fmt(s.durationS / 60)} min; every ${s.churnEveryS} s the ${s.churnCount} longest-connected viewers disconnect and as many new ones connect. Slopes are least-squares fits over the samples after a ${s.warmupS} s warm-up.`,
+    '',
+    table(
+      ['', 'value'],
+      [
+        ['RSS after warm-up → at end (MB)', `${fmt(s.rssStartMB)} → ${fmt(s.rssEndMB)}`],
+        ['RSS slope (MB/min)', fmt(s.rssSlopeMBPerMin, 3)],
+        ['open fds after warm-up → at end', `${s.fdsStart} → ${s.fdsEnd}`],
+        ['open fd slope (per min)', fmt(s.fdSlopePerMin, 3)],
+        ['lowest viewer FPS in any window', fmt(s.minFps)],
+        ['windows measured', String(s.windows)],
+        ['reconnects', String(s.reconnects)],
+      ],
+    ),
+  ].join('\n');
+}
+
+/**
+ * Renders docs/benchmarks.md from one run's results (and the latest soak).
+ * Every number comes from `r`; nothing here is typed by hand.
+ */
+export function renderReport(r) {
+  const m = r.meta;
+  const targets = evaluateTargets(r);
+  return `# Benchmarks
+
+Generated by \`${m.command}\` on ${m.date} (${fmt(m.durationS / 60)} min). Do not edit by hand: rerun the command.
+
+**Machine:** ${m.machine.cores} × ${m.machine.model}, ${m.machine.memoryGiB} GiB RAM, Node ${m.machine.node}, ${m.machine.platform}. The load generator and the browser share these cores with the server under test.
+
+## Method
+
+Three servers stream the same thing, 512×512 random noise, JPEG quality ${m.config.quality}, ${m.config.fps} FPS, one after the other through the same ladder of viewer counts (${m.config.ladder.join(', ')}):
+
+1. **naive**: what a user writes by hand with \`ws\` + \`sharp\`: every connection runs its own loop that makes a frame, encodes it and \`send\`s it with no backpressure check (bench/servers/naive.mjs).
+2. **ceiling**: one JPEG encoded at start-up, broadcast to every viewer at ${m.config.fps} FPS with no encoding at all (bench/servers/ceiling.mjs). Nothing can deliver more.
+3. **framestream**: \`createFrameStreamServer\` from the built \`dist/server/index.js\` with its \`noise\` source (bench/servers/framestream.mjs).
+
+Each server runs in its own process on 127.0.0.1, port 0; its CPU time (all threads), RSS and open file descriptors are read from \`/proc/<pid>\`. The viewers live in ${m.config.loadgenProcs} separate load-generator process(es) (bench/loadgen.mjs): raw TCP sockets with a minimal WebSocket reader that never copies a payload, only the 32-byte frame header, so the generator stays cheap on the shared cores. Viewers ask for \`framestream.v1\`; the baselines prepend the same 32-byte header (capture and encode-done times) to their JPEG, so latency is measured identically for all three: the header’s capture time to the arrival of the message’s last byte, on one clock. At each step every viewer must have received a frame, then ${m.config.warmupS} s of warm-up, then a ${m.config.windowS} s window is measured. Figures are medians/percentiles over all frames of all viewers in the window; “min FPS” is the slowest viewer.
+
+## Targets
+
+${table(
+  ['figure', 'target', 'measured', 'result'],
+  targets.map((t) => [String(t.figure), t.target, t.measured, mark(t.met)]),
+)}
+
+${fanout(r)}
+
+${cpu(r)}
+
+${latency(r)}
+
+${stall(r)}
+
+${encode(r)}
+
+${browser(r)}
+
+${snapshot(r)}
+
+${soak(r)}
+
+## Reproduce
+
+\`\`\`sh
+npm install
+npm run build
+npm run bench              # full ladder, writes docs/benchmarks.md (< 15 min)
+npm run bench -- --soak    # 50 viewers for 10 min with reconnect churn (adds the Soak section)
+npm run bench -- --quick   # about a minute, writes bench/results/benchmarks-quick.md
+npm run bench -- --profile # also writes a .cpuprofile per server process to bench/results/profiles/
+\`\`\`
+
+See docs/performance.md for why the figures look the way they do.
+`;
+}

@@ -1,0 +1,162 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const KINDS = ['naive', 'ceiling', 'framestream'] as const;
+const DOC = join(ROOT, 'docs', 'benchmarks.md');
+
+// The smoke test runs the real harness end to end with the smallest settings
+// that still exercise every figure: real server processes, real sockets, real
+// Chromium. It checks that each figure is produced with a number for every
+// server, never what the number is: speed is for `npm run bench` to report.
+
+type Json = Record<string, any>;
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+function bench(args: string[]) {
+  return run(process.execPath, [join(ROOT, 'bench', 'run.mjs'), ...args], {
+    cwd: ROOT,
+    timeout: 280_000,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+}
+
+describe('npm run bench', () => {
+  let dir: string;
+  let results: Json;
+  let markdown: string;
+  let docBefore: { mtimeMs: number; text: string } | null;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'framestream-bench-'));
+    docBefore = existsSync(DOC) ? { mtimeMs: statSync(DOC).mtimeMs, text: readFileSync(DOC, 'utf8') } : null;
+    await bench([
+      '--quick',
+      '--ladder', '1,2',
+      '--warmup', '0.5',
+      '--window', '1',
+      '--stall', '1',
+      '--encode-seconds', '1',
+      '--snapshot-seconds', '1',
+      '--browser-frames', '45',
+      '--loadgen-procs', '1',
+      '--out', join(dir, 'report.md'),
+      '--json', join(dir, 'results.json'),
+    ]);
+    results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
+    markdown = readFileSync(join(dir, 'report.md'), 'utf8');
+  }, 300_000);
+
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe('with a tiny ladder', () => {
+    it('measures fan-out, CPU and latency at every step for all three servers', () => {
+      for (const kind of KINDS) {
+        expect(results.ladder[kind].error, kind).toBeNull();
+        expect(results.ladder[kind].steps.map((s: Json) => s.n)).toEqual([1, 2]);
+        for (const step of results.ladder[kind].steps) {
+          for (const key of ['minFps', 'latencyP50', 'latencyP99', 'cpuPerFrame', 'cpuPerSecond', 'rssMB']) {
+            expect(isNumber(step[key]), `${kind} ${step.n} ${key}`).toBe(true);
+          }
+          // Every viewer asked for framestream.v1 and every binary message carried a header.
+          expect(step.bareMessages, kind).toBe(0);
+        }
+      }
+    });
+
+    it('measures the stalled viewer against every server', () => {
+      for (const kind of KINDS) {
+        const s = results.stall[kind];
+        expect(s.error, kind).toBeNull();
+        expect(isNumber(s.rssGrowthMB) && isNumber(s.during.minFps) && isNumber(s.p99RiseMs), kind).toBe(true);
+      }
+    });
+
+    it('measures both encode paths against a bare sharp encode', () => {
+      for (const source of ['noise', 'float32']) {
+        const e = results.encode[source];
+        expect(e.error, source).toBeNull();
+        expect(isNumber(e.bareMs) && isNumber(e.framestreamMs) && isNumber(e.overhead), source).toBe(true);
+      }
+    });
+
+    it('measures the snapshot route of every server', () => {
+      for (const kind of KINDS) {
+        const s = results.snapshot[kind];
+        expect(s.error, kind).toBeNull();
+        expect(s.requests, kind).toBeGreaterThan(0);
+        expect(isNumber(s.p99), kind).toBe(true);
+      }
+    });
+
+    it('measures the plain page and StreamCanvas in Chromium', () => {
+      for (const variant of ['plain', 'framestream']) {
+        const b = results.browser[variant];
+        expect(b.error, variant).toBeNull();
+        expect(b.frames, variant).toBeGreaterThanOrEqual(45);
+        for (const key of ['displayedFps', 'mainThreadP50', 'ageP50', 'ageP99']) {
+          expect(isNumber(b[key]), `${variant} ${key}`).toBe(true);
+        }
+        expect(isNumber(b.liveBitmaps.max), variant).toBe(true);
+      }
+    });
+
+    it('writes every figure section and the targets table to the report', () => {
+      for (const heading of [
+        '## Method',
+        '## Targets',
+        '## 1. Fan-out capacity',
+        '## 2. Server CPU per delivered frame',
+        '## 3. Latency, capture → viewer receive',
+        '## 4. Stalled viewer',
+        '## 5. Encode path',
+        '## 6. Browser canvas',
+        '## 7. Snapshot route',
+        '## Reproduce',
+      ]) {
+        expect(markdown).toContain(heading);
+      }
+      expect(markdown).toContain(`${results.meta.machine.cores} × `);
+      expect(markdown).not.toContain('could not be measured');
+    });
+
+    it('leaves docs/benchmarks.md alone when given --out', () => {
+      if (docBefore === null) {
+        expect(existsSync(DOC)).toBe(false);
+      } else {
+        expect(readFileSync(DOC, 'utf8')).toBe(docBefore.text);
+        expect(statSync(DOC).mtimeMs).toBe(docBefore.mtimeMs);
+      }
+    });
+  });
+
+  describe('--soak', () => {
+    it('reports RSS and descriptor slopes and the slowest viewer over a short soak', async () => {
+      const json = join(dir, 'soak.json');
+      await bench(['--soak', '--soak-seconds', '6', '--soak-viewers', '4', '--out', join(dir, 'soak.md'), '--json', json]);
+      const soak = JSON.parse(readFileSync(json, 'utf8'));
+      expect(soak.error).toBeNull();
+      expect(soak.reconnects).toBeGreaterThan(0);
+      for (const key of ['rssSlopeMBPerMin', 'fdSlopePerMin', 'minFps', 'rssStartMB', 'fdsEnd']) {
+        expect(isNumber(soak[key]), key).toBe(true);
+      }
+      expect(readFileSync(join(dir, 'soak.md'), 'utf8')).toContain('## Soak');
+    }, 120_000);
+  });
+
+  describe('options', () => {
+    it('rejects a malformed ladder, naming the option', async () => {
+      await expect(bench(['--ladder', '10,5', '--out', join(dir, 'x.md'), '--json', join(dir, 'x.json')])).rejects.toMatchObject({
+        stderr: expect.stringContaining('`--ladder`'),
+      });
+      expect(existsSync(join(dir, 'x.json'))).toBe(false);
+    });
+  });
+});
