@@ -1,0 +1,37 @@
+// @vitest-environment node
+import { renderToString } from 'react-dom/server';
+import { describe, expect, it } from 'vitest';
+import {
+  Controls,
+  FrameStreamErrorBoundary,
+  StreamCanvas,
+  useFrameStream,
+} from '../../src/react/index.js';
+
+function Page() {
+  const stream = useFrameStream({ url: 'ws://127.0.0.1:1/ws/', autoConnect: true });
+  return (
+    <FrameStreamErrorBoundary>
+      <StreamCanvas client={stream.client} className="h-screen w-screen" />
+      <Controls status={stream.status} metrics={stream.metrics} onConnect={stream.connect} onDisconnect={stream.disconnect} />
+    </FrameStreamErrorBoundary>
+  );
+}
+
+describe('framestream/react', () => {
+  describe('on the server', () => {
+    it('runs where there is no window or document', () => {
+      expect(typeof window).toBe('undefined');
+      expect(typeof document).toBe('undefined');
+    });
+
+    it('renders a page using the hook, StreamCanvas and Controls to HTML', () => {
+      const html = renderToString(<Page />);
+      expect(html).toContain('data-testid="framestream-controls"');
+      expect(html).toContain('Disconnected');
+      // The canvas is created after mount, so the server sends only its box.
+      expect(html).not.toContain('<canvas');
+      expect(html).toMatch(/<button[^>]*data-testid="connect-button"/);
+    });
+  });
+});
