@@ -1,63 +1,31 @@
-import {
-  encodeFrameMessage,
-  encodeFrameMetrics,
-  FrameStreamError,
-  wallClockMs,
-  type FrameMeta,
-  type FrameMetrics,
-} from '../protocol/index.js';
+import { encodeFrameMetrics, FrameStreamError, wallClockMs, type FrameMetrics } from '../protocol/index.js';
 import { encodeJpeg, renderNoise, renderPattern, type RgbImage } from './builtin.js';
 import { unwrapSourceFrame, validateFrame, validateMetrics, type FrameLimits, type ValidFrame } from './frames.js';
+import { EncodePipeline, type PipelineOptions } from './pipeline.js';
 import type { FrameSource, SourceFrame } from './types.js';
-import { RateMeter, SampleWindow } from './window.js';
 
-/** One produced frame: built once, the same bytes go to every viewer. */
-export interface EncodedFrame {
-  meta: FrameMeta;
-  /** The whole `framestream.v1` message (header, metrics, JPEG). */
-  message: Buffer;
-  /** The JPEG alone: a view into `message`, which is what bare viewers get. */
-  payload: Buffer;
-}
+export type { EncodedFrame } from './pipeline.js';
 
-export interface ProducerOptions extends FrameLimits {
+export interface ProducerOptions extends FrameLimits, PipelineOptions {
   width: number;
   height: number;
   fps: number;
-  quality: number;
-  publish: (frame: EncodedFrame) => void;
-  error: (err: FrameStreamError) => void;
 }
 
-// Two frames in the encoder at once overlap producing frame n+1 with sending
-// frame n; more would only queue work the stream then has to drop.
-const MAX_IN_FLIGHT = 2;
 // A failing source factory is called again after this long, not every tick.
 const FACTORY_RETRY_MS = 1000;
-
-/** An encoded frame waiting for its turn to be published. */
-interface Finished {
-  jpeg: Uint8Array;
-  metrics: FrameMetrics | undefined;
-  width: number;
-  height: number;
-  captureTime: number;
-  encodedTime: number;
-}
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /**
- * Turns a {@link FrameSource} into encoded frames on a drift-compensated
- * schedule, only while {@link setDemand} says someone is watching.
+ * Decides what to produce and when: turns a {@link FrameSource} into frames
+ * for the {@link EncodePipeline} on a drift-compensated schedule, only while
+ * {@link setDemand} says someone is watching.
  */
 export class Producer {
-  latest: EncodedFrame | undefined;
-  produced = 0;
-  dropped = 0;
-  readonly encodeMs = new SampleWindow();
-  readonly inferenceMs = new SampleWindow();
-  readonly rate = new RateMeter();
+  readonly pipeline: EncodePipeline;
+  /** Scheduled frames not produced because the encoder was still busy. */
+  skippedTicks = 0;
 
   private source: FrameSource = 'push';
   private demand = false;
@@ -65,20 +33,15 @@ export class Producer {
   private timer: NodeJS.Timeout | undefined;
   private t0 = 0;
   private n = 0;
-  private inFlight = 0;
-  private ticket = 0;
-  private lastTicket = 0;
-  private readonly finished = new Map<number, Finished | undefined>();
-  private seq = 0;
   private patternFrame = 0;
-  private pendingPush: { frame: ValidFrame; metrics: FrameMetrics | undefined; captureTime: number } | undefined;
   private iterator: AsyncIterator<SourceFrame> | undefined;
   private iterableUsed = false;
   private pulling = false;
   private retryAt = 0;
-  private waiters = new Set<() => void>();
 
-  constructor(private readonly o: ProducerOptions) {}
+  constructor(private readonly o: ProducerOptions) {
+    this.pipeline = new EncodePipeline(o);
+  }
 
   get producing(): boolean {
     return this.timer !== undefined;
@@ -86,6 +49,11 @@ export class Producer {
 
   get sourceName(): string {
     return typeof this.source === 'string' ? this.source : 'iterable';
+  }
+
+  /** Frames the stream meant to produce but did not (encoder busy, or replaced while waiting). */
+  get dropped(): number {
+    return this.skippedTicks + this.pipeline.replaced;
   }
 
   setSource(source: FrameSource): void {
@@ -111,15 +79,7 @@ export class Producer {
     const valid = validateFrame(frame, this.o);
     const m = validateMetrics(metrics);
     if (m) encodeFrameMetrics(m); // throws now if the metrics cannot fit a header
-    const captureTime = wallClockMs();
-    // Latest frame wins: an app pushing faster than the encoder keeps up
-    // replaces the waiting frame instead of building a queue.
-    if (valid.kind === 'raw' && this.inFlight >= MAX_IN_FLIGHT) {
-      if (this.pendingPush) this.dropped++;
-      this.pendingPush = { frame: valid, metrics: m, captureTime };
-      return;
-    }
-    void this.produce(valid, m, captureTime);
+    this.pipeline.submitLatest(valid, m, wallClockMs());
   }
 
   /**
@@ -130,13 +90,14 @@ export class Producer {
     if (this.source === 'noise' || this.source === 'pattern') {
       return encodeJpeg(this.render(this.source), this.o.quality);
     }
-    if (this.latest && (this.producing || this.source === 'push')) return this.latest.payload;
+    const latest = this.pipeline.latest;
+    if (latest && (this.producing || this.source === 'push')) return latest.payload;
     if (typeof this.source !== 'string') {
-      const next = this.nextFrame(timeoutMs);
+      const next = this.pipeline.nextFrame(timeoutMs);
       this.pull();
       await next;
     }
-    return this.latest?.payload;
+    return this.pipeline.latest?.payload;
   }
 
   close(): void {
@@ -144,19 +105,7 @@ export class Producer {
     this.demand = false;
     this.dropIterator();
     this.reschedule();
-    for (const wake of this.waiters) wake();
-  }
-
-  private nextFrame(timeoutMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.waiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs).unref();
-      this.waiters.add(done);
-    });
+    this.pipeline.close();
   }
 
   private reschedule(): void {
@@ -182,7 +131,7 @@ export class Producer {
     this.n += 1;
     if (now - (this.t0 + this.n * interval) > interval) {
       const next = Math.floor((now - this.t0) / interval) + 1;
-      this.dropped += next - this.n;
+      this.skippedTicks += next - this.n;
       this.n = next;
     }
     this.timer = setTimeout(this.loop, Math.max(0, this.t0 + this.n * interval - now)).unref();
@@ -191,12 +140,12 @@ export class Producer {
   private tick(): void {
     const source = this.source;
     if (source === 'noise' || source === 'pattern') {
-      if (this.inFlight >= MAX_IN_FLIGHT) {
-        this.dropped++;
+      if (this.pipeline.busy) {
+        this.skippedTicks++;
         return;
       }
       const img = this.render(source);
-      void this.produce({ kind: 'raw', ...img }, undefined, wallClockMs());
+      this.pipeline.submit({ kind: 'raw', ...img }, undefined, wallClockMs());
     } else if (source !== 'push') {
       this.pull();
     }
@@ -231,8 +180,10 @@ export class Producer {
     }
   }
 
+  // One `next()` at a time, at most once per tick: the source is pulled at
+  // the stream's pace, and a slow source (a model) sets a slower one.
   private pull(): void {
-    if (this.pulling || this.inFlight >= MAX_IN_FLIGHT || this.closed) return;
+    if (this.pulling || this.pipeline.busy || this.closed) return;
     const it = this.getIterator();
     if (!it) return;
     this.pulling = true;
@@ -261,7 +212,7 @@ export class Producer {
           this.o.error(new FrameStreamError('ERR_INVALID_FRAME', message(cause), { cause }));
           return;
         }
-        void this.produce(valid, metrics, captureTime);
+        this.pipeline.submit(valid, metrics, captureTime);
       },
       (cause: unknown) => {
         this.pulling = false;
@@ -282,71 +233,6 @@ export class Producer {
       Promise.resolve()
         .then(() => it.return!())
         .catch(() => {});
-    }
-  }
-
-  // Two frames can be in the encoder at once and finish out of order. Each
-  // takes a ticket at capture and is published strictly in ticket order, so
-  // viewers see frames in order and none is thrown away for finishing late.
-  private async produce(frame: ValidFrame, metrics: FrameMetrics | undefined, captureTime: number): Promise<void> {
-    const ticket = ++this.ticket;
-    this.inFlight++;
-    let done: Finished | undefined;
-    try {
-      let jpeg: Uint8Array;
-      let all = metrics;
-      if (frame.kind === 'jpeg') {
-        jpeg = frame.bytes;
-      } else {
-        const started = performance.now();
-        jpeg = await encodeJpeg(frame, this.o.quality);
-        const encodeMs = Math.round((performance.now() - started) * 100) / 100;
-        this.encodeMs.add(encodeMs);
-        all = { ...metrics, encodeMs };
-      }
-      done = { jpeg, metrics: all, width: frame.width, height: frame.height, captureTime, encodedTime: wallClockMs() };
-    } catch (cause) {
-      this.o.error(new FrameStreamError('ERR_ENCODE_FAILED', `Encoding a frame failed: ${message(cause)}`, { cause }));
-    } finally {
-      this.inFlight--;
-      this.finished.set(ticket, done);
-      this.flush();
-      const pending = this.pendingPush;
-      if (pending && this.inFlight < MAX_IN_FLIGHT && !this.closed) {
-        this.pendingPush = undefined;
-        void this.produce(pending.frame, pending.metrics, pending.captureTime);
-      }
-    }
-  }
-
-  private flush(): void {
-    while (this.finished.has(this.lastTicket + 1)) {
-      const done = this.finished.get(++this.lastTicket);
-      this.finished.delete(this.lastTicket);
-      if (done && !this.closed) this.publish(done);
-    }
-  }
-
-  private publish(done: Finished): void {
-    try {
-      if (done.metrics?.inferenceMs !== undefined) this.inferenceMs.add(done.metrics.inferenceMs);
-      const meta: FrameMeta = {
-        seq: ++this.seq,
-        captureTime: done.captureTime,
-        encodedTime: done.encodedTime,
-        width: done.width,
-        height: done.height,
-        codec: 'jpeg',
-        ...(done.metrics && { metrics: done.metrics }),
-      };
-      const msg = encodeFrameMessage(meta, done.jpeg, encodeFrameMetrics(done.metrics), Buffer.allocUnsafe) as Buffer;
-      this.latest = { meta, message: msg, payload: msg.subarray(msg.byteLength - done.jpeg.byteLength) };
-      this.produced++;
-      this.rate.mark();
-      for (const wake of this.waiters) wake();
-      this.o.publish(this.latest);
-    } catch (cause) {
-      this.o.error(new FrameStreamError('ERR_ENCODE_FAILED', `Framing an encoded frame failed: ${message(cause)}`, { cause }));
     }
   }
 }

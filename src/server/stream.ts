@@ -4,6 +4,7 @@ import { EventEmitter } from 'eventemitter3';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { FrameStreamError, SUBPROTOCOL, wallClockMs, type FrameMetrics } from '../protocol/index.js';
 import { handleClientMessage, type ControlContext } from './control.js';
+import { Housekeeping } from './housekeeping.js';
 import { checkAccess, refuseUpgrade } from './gate.js';
 import { attachRoute, pathnameOf } from './host.js';
 import { assertFrameSource, normalizePath, resolveOptions, type FrameStreamServerOptions, type ResolvedOptions } from './options.js';
@@ -12,7 +13,6 @@ import { serveSnapshot } from './snapshot.js';
 import type { FrameSource, FrameStreamServer, FrameStreamServerEvents, PushFrame, ServerStats, ViewerInfo } from './types.js';
 import { Viewer } from './viewer.js';
 
-const METRICS_INTERVAL_MS = 1000;
 // A viewer that does not finish the closing handshake is cut off after this.
 const CLOSE_GRACE_MS = 2000;
 
@@ -33,8 +33,7 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
   private rejected = 0;
   private sentByGone = 0;
   private skippedByGone = 0;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
-  private metricsTimer: NodeJS.Timeout | undefined;
+  private readonly housekeeping: Housekeeping;
   private closing: Promise<void> | undefined;
 
   constructor(options: FrameStreamServerOptions) {
@@ -55,6 +54,9 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
       error: (err) => this.reportError(err),
     });
     this.producer.setSource(this.o.source);
+    this.housekeeping = new Housekeeping(this.viewers, this.producer.pipeline, this.o.heartbeatInterval, (err) =>
+      this.reportError(err),
+    );
     this.control = {
       reportError: (err) => this.reportError(err),
       deliverControl: (data, client) => this.deliverControl(data, client),
@@ -97,19 +99,20 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
       maxBuffered = Math.max(maxBuffered, v.buffered);
     }
     const p = this.producer;
+    const pl = p.pipeline;
     return {
       viewers: this.viewers.size,
       framestreamViewers: framestream,
       producing: p.producing,
       source: p.sourceName,
-      framesProduced: p.produced,
+      framesProduced: pl.produced,
       framesSent: sent,
       framesSkipped: skipped,
       framesDropped: p.dropped,
-      fps: p.rate.perSecond(),
-      encodeMs: p.encodeMs.median(),
-      inferenceMs: p.inferenceMs.median(),
-      lastFrameBytes: p.latest?.payload.byteLength ?? 0,
+      fps: pl.rate.perSecond(),
+      encodeMs: pl.encodeMs.median(),
+      inferenceMs: pl.inferenceMs.median(),
+      lastFrameBytes: pl.latest?.payload.byteLength ?? 0,
       maxBufferedBytes: maxBuffered,
       rejectedConnections: this.rejected,
     };
@@ -135,7 +138,7 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
   private async shutdown(): Promise<void> {
     this.detach();
     this.producer.close();
-    this.stopTimers();
+    this.housekeeping.stop();
     const open = [...this.viewers].map(
       (v) =>
         new Promise<void>((resolve) => {
@@ -221,8 +224,8 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
       type: 'hello',
       version: 1,
       stream: {
-        width: this.producer.latest?.meta.width ?? this.o.width,
-        height: this.producer.latest?.meta.height ?? this.o.height,
+        width: this.producer.pipeline.latest?.meta.width ?? this.o.width,
+        height: this.producer.pipeline.latest?.meta.height ?? this.o.height,
         fps: this.o.fps,
         codec: 'jpeg',
         quality: this.o.quality,
@@ -233,7 +236,7 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
     });
     // A pushed or model-driven stream may not produce again for a while:
     // show the newcomer the last frame right away.
-    const latest = this.producer.latest;
+    const latest = this.producer.pipeline.latest;
     if (latest && this.o.source !== 'noise') viewer.offer(latest, performance.now(), 1000 / this.o.fps);
     this.safeEmit('connection', { ...info });
     this.updateDemand();
@@ -255,53 +258,8 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
   private updateDemand(): void {
     const watched = this.viewers.size > 0;
     this.producer.setDemand(!this.closing && (this.o.alwaysOn || watched));
-    if (watched && !this.closing) this.startTimers();
-    else this.stopTimers();
-  }
-
-  private startTimers(): void {
-    if (!this.metricsTimer) this.metricsTimer = setInterval(() => this.sendMetrics(), METRICS_INTERVAL_MS).unref();
-    if (!this.heartbeatTimer && this.o.heartbeatInterval > 0) {
-      this.heartbeatTimer = setInterval(() => this.heartbeat(), this.o.heartbeatInterval).unref();
-    }
-  }
-
-  private stopTimers(): void {
-    clearInterval(this.metricsTimer);
-    clearInterval(this.heartbeatTimer);
-    this.metricsTimer = this.heartbeatTimer = undefined;
-  }
-
-  // A peer whose TCP connection died without a FIN never closes on its
-  // own; one unanswered ping is enough to call it dead.
-  private heartbeat(): void {
-    for (const v of this.viewers) {
-      if (!v.alive) {
-        this.reportError(new FrameStreamError('ERR_HEARTBEAT_TIMEOUT', `Viewer ${v.info.id} did not answer a heartbeat ping`));
-        v.ws.terminate();
-        continue;
-      }
-      v.alive = false;
-      try {
-        v.ws.ping();
-      } catch {
-        v.ws.terminate();
-      }
-    }
-  }
-
-  private sendMetrics(): void {
-    const p = this.producer;
-    const shared = {
-      fps: p.rate.perSecond(),
-      viewers: this.viewers.size,
-      ...(p.encodeMs.median() !== undefined && { encodeMs: p.encodeMs.median() }),
-      ...(p.inferenceMs.median() !== undefined && { inferenceMs: p.inferenceMs.median() }),
-      ...(p.latest && { frameBytes: p.latest.payload.byteLength }),
-    };
-    for (const v of this.viewers) {
-      if (v.framestream) v.sendMessage({ type: 'metrics', metrics: { ...shared, skipped: v.skipped } });
-    }
+    if (watched && !this.closing) this.housekeeping.start();
+    else this.housekeeping.stop();
   }
 
   private deliverControl(data: unknown, client: ViewerInfo): void {

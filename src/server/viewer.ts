@@ -1,6 +1,6 @@
 import type { WebSocket } from 'ws';
 import type { ServerMessage } from '../protocol/index.js';
-import type { EncodedFrame } from './producer.js';
+import type { EncodedFrame } from './pipeline.js';
 import type { ViewerInfo } from './types.js';
 
 // Below this many waiting bytes a socket counts as keeping up even when
