@@ -61,10 +61,10 @@ describe('FrameStreamServer access control', () => {
     it('refuses with 500 and reports ERR_HOOK_FAILED when the hook throws or rejects, and the host keeps serving', async () => {
       let mode: 'throw' | 'reject' = 'throw';
       const f = await startStream(cleanups, {
-        authorize: (() => {
+        authorize: (): Promise<boolean> => {
           if (mode === 'throw') throw new Error('session store down');
           return Promise.reject(new Error('session store timed out'));
-        }) as () => boolean,
+        },
       });
       expect(await handshakeOutcome(attempt(f.url))).toBe(500);
       mode = 'reject';
