@@ -1,25 +1,17 @@
-import { EventEmitter } from 'eventemitter3';
 import { FrameStreamError, SUBPROTOCOL, wallClockMs } from '../protocol/index.js';
 import type { FrameMetrics, ServerMetrics, StreamInfo } from '../protocol/index.js';
-import { handleMessage, type Receiver } from './receive.js';
 import { checkMaxFps, resolveClientOptions, type ResolvedClientOptions } from './options.js';
+import { handleMessage, type Receiver } from './receive.js';
+import { Reconnector } from './reconnect.js';
+import { SafeEmitter } from './safe-emitter.js';
 import { SnapshotStore } from './snapshot.js';
 import { StreamStats } from './stats.js';
-import type {
-  ClientSnapshot,
-  ClientStats,
-  ClientStatus,
-  FrameStreamClientOptions,
-  FrameStreamEvents,
-  WebSocketLike,
-} from './types.js';
+import type { ClientSnapshot, ClientStats, ClientStatus, FrameStreamClientOptions, WebSocketLike } from './types.js';
 
 const OPEN = 1;
-// `ws` refuses a handshake in which the server picks no subprotocol although
-// the client offered one; browsers accept it. This is its message for that.
+// `ws` names the reason when a server picks no subprotocol although one was
+// offered; browsers give no reason for any failed handshake.
 const WS_NO_SUBPROTOCOL = 'Server sent no subprotocol';
-
-type Timer = ReturnType<typeof setTimeout>;
 
 /**
  * Receives a framestream (or a bare-JPEG WebSocket stream), reconnects when
@@ -39,12 +31,15 @@ type Timer = ReturnType<typeof setTimeout>;
  * const client = new FrameStreamClient({ url: 'ws://localhost:8080/ws/test/', WebSocket });
  * client.connect();
  */
-export class FrameStreamClient extends EventEmitter<FrameStreamEvents> {
+export class FrameStreamClient extends SafeEmitter {
   private readonly opts: ResolvedClientOptions;
   private readonly stats: StreamStats;
   private readonly store: SnapshotStore;
+  private readonly reconnector: Reconnector;
   private _status: ClientStatus = 'disconnected';
   private ws: WebSocketLike | null = null;
+  private opened = false;
+  private socketError: string | null = null;
   /** The current connection reached `connected` (hello, first frame or hello timeout). */
   private established = false;
   private framed: boolean | null = null;
@@ -53,17 +48,12 @@ export class FrameStreamClient extends EventEmitter<FrameStreamEvents> {
   private sourceMetrics: FrameMetrics | undefined;
   private maxFps: number | null;
   private destroyed = false;
-  /** `mode: 'auto'` met a server that speaks no subprotocol: stop offering one. */
+  /** Ask for no subprotocol: `mode: 'bare'`, or `'auto'` found a bare server. */
   private bare: boolean;
-  private bareRetryPending = false;
-  private attempt = 0;
-  private outageStartedAt: number | null = null;
+  /** This socket is the one-off try without the subprotocol (see {@link onClose}). */
+  private probingBare = false;
   private pingId = 0;
-  private retryTimer: Timer | null = null;
-  private stableTimer: Timer | null = null;
-  private helloTimer: Timer | null = null;
-  private pingTimer: ReturnType<typeof setInterval> | null = null;
-  private fpsTimer: ReturnType<typeof setInterval> | null = null;
+  private timers: { hello?: ReturnType<typeof setTimeout>; ping?: ReturnType<typeof setInterval>; fps?: ReturnType<typeof setInterval> } = {};
 
   /** Checks every option at once and throws a `TypeError`/`RangeError` naming the first bad one. */
   constructor(options: FrameStreamClientOptions) {
@@ -72,6 +62,7 @@ export class FrameStreamClient extends EventEmitter<FrameStreamEvents> {
     this.maxFps = this.opts.maxFps;
     this.bare = this.opts.mode === 'bare';
     this.stats = new StreamStats(this.opts.latencyWindow);
+    this.reconnector = new Reconnector(this.opts.policy, this.opts.stableAfterMs);
     this.store = new SnapshotStore(this.buildSnapshot());
     if (this.opts.autoConnect) this.connect();
   }
@@ -89,18 +80,14 @@ export class FrameStreamClient extends EventEmitter<FrameStreamEvents> {
   connect(): void {
     if (this.destroyed) throw new Error('FrameStreamClient was destroyed; create a new one');
     if (this._status !== 'disconnected' && this._status !== 'error') return;
-    this.attempt = 0;
-    this.outageStartedAt = null;
+    this.reconnector.reset();
     this.setStatus('connecting');
     this.openSocket();
   }
 
-  /**
-   * Closes the connection with code 1000 and stops reconnecting. Harmless
-   * when already disconnected.
-   */
+  /** Closes the connection with code 1000 and stops reconnecting. Harmless when already disconnected. */
   disconnect(): void {
-    this.clearTimer('retryTimer');
+    this.reconnector.reset();
     const ws = this.ws;
     if (ws) {
       this.endConnection();
@@ -111,9 +98,6 @@ export class FrameStreamClient extends EventEmitter<FrameStreamEvents> {
       ws.close(1000, 'client disconnect');
       this.emitSafe('close', { code: 1000, reason: 'client disconnect' });
     }
-    this.attempt = 0;
-    this.outageStartedAt = null;
-    this.bareRetryPending = false;
     this.setStatus('disconnected');
   }
 
@@ -165,7 +149,7 @@ export class FrameStreamClient extends EventEmitter<FrameStreamEvents> {
       fps: this.stats.fps,
       latency: this.stats.latencyPercentiles(),
       clockOffsetMs: this.stats.clock.offsetMs,
-      reconnectAttempt: this.attempt,
+      reconnectAttempt: this.reconnector.attempt,
       stream: this.stream,
       framed: this.framed,
     };
@@ -173,14 +157,15 @@ export class FrameStreamClient extends EventEmitter<FrameStreamEvents> {
 
   /**
    * Registers `listener` to be called whenever {@link getSnapshot} changes;
-   * returns the unsubscribe function. Shaped for React's `useSyncExternalStore`.
+   * returns the unsubscribe function. Shaped for React's `useSyncExternalStore`
+   * (bound, so it can be passed as is).
    */
   subscribe = (listener: () => void): (() => void) => this.store.subscribe(listener);
 
   /**
    * An immutable {@link ClientSnapshot}, the same object until a visible
    * figure changes: on status changes, once per `fpsInterval` and on server
-   * metrics, never once per frame.
+   * metrics, never once per frame. Bound, like `subscribe`.
    */
   getSnapshot = (): ClientSnapshot => this.store.get();
 
@@ -188,122 +173,92 @@ export class FrameStreamClient extends EventEmitter<FrameStreamEvents> {
 
   private openSocket(): void {
     let ws: WebSocketLike;
+    const { WebSocket, url } = this.opts;
     try {
-      ws = this.bare ? new this.opts.WebSocket(this.opts.url) : new this.opts.WebSocket(this.opts.url, SUBPROTOCOL);
+      ws = this.bare || this.probingBare ? new WebSocket(url) : new WebSocket(url, SUBPROTOCOL);
     } catch (cause) {
       // Only a URL the runtime refuses gets here; retrying cannot help.
-      this.emitSafe('error', new FrameStreamError('ERR_SOCKET', `Cannot open a WebSocket to ${this.opts.url}`, { cause }));
-      this.setStatus('error');
-      return;
+      this.emitSafe('error', new FrameStreamError('ERR_SOCKET', `Cannot open a WebSocket to ${url}`, { cause }));
+      return this.setStatus('error');
     }
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
-    this.established = false;
+    this.opened = false;
+    this.socketError = null;
     // Handlers check that their socket is still the current one: a socket
     // replaced by a reconnect must not touch the new connection's state.
     ws.onopen = () => this.ws === ws && this.onOpen(ws);
     ws.onmessage = (ev: { data: unknown }) => this.ws === ws && handleMessage(this.receiver, ev.data);
-    ws.onerror = (ev: { message?: unknown }) => this.ws === ws && this.onSocketError(ev);
+    ws.onerror = (ev: { message?: unknown }) => {
+      if (this.ws === ws) this.socketError = typeof ev?.message === 'string' ? ev.message : '';
+    };
     ws.onclose = (ev: { code: number; reason: string }) => this.ws === ws && this.onClose(ev.code, ev.reason);
   }
 
   private onOpen(ws: WebSocketLike): void {
+    this.opened = true;
+    if (this.probingBare) this.bare = true; // the try without the subprotocol worked: a bare server
+    this.probingBare = false;
     this.framed = ws.protocol === SUBPROTOCOL;
     this.stream = null;
     this.stats.startConnection(performance.now());
-    this.fpsTimer = setInterval(() => this.onFpsTick(), this.opts.fpsInterval);
+    this.timers.fps = setInterval(() => this.onFpsTick(), this.opts.fpsInterval);
     if (!this.framed) return this.establish();
     if (this.maxFps !== null) this.sendJson({ type: 'setMaxFps', fps: this.maxFps });
     this.sendPing();
-    this.pingTimer = setInterval(() => this.sendPing(), this.opts.pingInterval);
-    this.helloTimer = setTimeout(() => this.establish(), this.opts.helloTimeoutMs);
+    this.timers.ping = setInterval(() => this.sendPing(), this.opts.pingInterval);
+    this.timers.hello = setTimeout(() => this.establish(), this.opts.helloTimeoutMs);
   }
 
   /** The connection is usable: hello received, first frame arrived, or a bare server opened. */
   private establish(): void {
     if (this.established) return;
     this.established = true;
-    this.clearTimer('helloTimer');
-    // Only a connection that stays up this long resets the attempt counter,
-    // so a server that accepts and drops at once still sees growing delays.
-    this.stableTimer = setTimeout(() => {
-      this.stableTimer = null;
-      this.attempt = 0;
-      this.outageStartedAt = null;
-      this.refreshSnapshot();
-    }, this.opts.stableAfterMs);
+    clearTimeout(this.timers.hello);
+    this.reconnector.connected(() => this.refreshSnapshot());
     this.setStatus('connected');
     this.emitSafe('open', { framed: this.framed === true, stream: this.stream });
   }
 
-  private onSocketError(ev: { message?: unknown }): void {
-    const detail = typeof ev?.message === 'string' && ev.message ? ev.message : '';
-    if (detail === WS_NO_SUBPROTOCOL && this.opts.mode === 'auto' && !this.bare) {
-      this.bareRetryPending = true;
-      return;
-    }
-    this.emitSafe('error', new FrameStreamError('ERR_SOCKET', `WebSocket error${detail ? `: ${detail}` : ''}`));
-  }
-
   private onClose(code: number, reason: string): void {
+    const { opened, socketError } = this;
     this.endConnection();
-    if (this.bareRetryPending) {
-      // The server speaks plain WebSocket: ask again without the subprotocol,
-      // at once. Not a drop the app needs to hear about.
-      this.bareRetryPending = false;
-      this.bare = true;
+    // A server that picks no subprotocol when offered one fails the
+    // handshake, in `ws` (which says so) and in browsers (which say nothing
+    // about any failure). In `auto` mode, such a failure is followed at once
+    // by one try without the subprotocol; if that one opens, the server is a
+    // bare-JPEG server and later connections ask for nothing.
+    if (this.opts.mode === 'auto' && !this.bare && !this.probingBare && !opened && (socketError === '' || socketError === WS_NO_SUBPROTOCOL)) {
+      this.probingBare = true;
       return this.openSocket();
+    }
+    this.probingBare = false;
+    if (socketError !== null) {
+      this.emitSafe('error', new FrameStreamError('ERR_SOCKET', `WebSocket error${socketError ? `: ${socketError}` : ''}`));
     }
     this.emitSafe('close', { code, reason });
     if (this.ws !== null || this._status === 'disconnected') return; // a listener reconnected or disconnected
     if (code === 1000) return this.setStatus('disconnected');
     if (!this.opts.reconnect) return this.setStatus('error');
-    this.scheduleReconnect(code);
-  }
-
-  private scheduleReconnect(closeCode: number): void {
-    this.attempt++;
-    const now = Date.now();
-    this.outageStartedAt ??= now;
-    let delay: number | null;
-    try {
-      delay = this.opts.policy({ attempt: this.attempt, closeCode, elapsedMs: now - this.outageStartedAt });
-    } catch (cause) {
-      this.emitSafe('error', new FrameStreamError('ERR_HOOK_FAILED', '`reconnectPolicy` threw', { cause }));
-      return this.setStatus('error');
-    }
-    if (delay === null || typeof delay !== 'number' || !(delay < Infinity)) {
+    const decision = this.reconnector.schedule(code, () => this.openSocket());
+    if ('error' in decision) {
       this.setStatus('error');
-      this.emitSafe(
-        'error',
-        new FrameStreamError('ERR_RECONNECT_EXHAUSTED', `Gave up reconnecting to ${this.opts.url} after ${this.attempt - 1} attempts`),
-      );
-      return;
+      return this.emitSafe('error', decision.error);
     }
-    const delayMs = Math.max(0, delay);
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      this.openSocket();
-    }, delayMs);
     this.setStatus('reconnecting');
-    this.emitSafe('reconnecting', { attempt: this.attempt, delayMs });
+    this.emitSafe('reconnecting', decision);
   }
 
   /** Forgets the current socket and stops its timers; the socket itself is left to the caller. */
   private endConnection(): void {
     this.ws = null;
     this.established = false;
-    for (const t of ['helloTimer', 'stableTimer', 'pingTimer', 'fpsTimer'] as const) this.clearTimer(t);
+    clearTimeout(this.timers.hello);
+    clearInterval(this.timers.ping);
+    clearInterval(this.timers.fps);
+    this.timers = {};
+    this.reconnector.dropped();
     this.stats.endConnection();
-  }
-
-  private clearTimer(name: 'retryTimer' | 'stableTimer' | 'helloTimer' | 'pingTimer' | 'fpsTimer'): void {
-    const t = this[name];
-    if (t !== null) {
-      clearTimeout(t);
-      clearInterval(t);
-      this[name] = null;
-    }
   }
 
   private onFpsTick(): void {
@@ -326,26 +281,24 @@ export class FrameStreamClient extends EventEmitter<FrameStreamEvents> {
     return true;
   }
 
-  // ---- what the message handlers in receive.ts may touch --------------------
-
+  /** What the message handlers in receive.ts may touch. */
   private readonly receiver: Receiver = {
     framed: () => this.framed === true,
     stats: () => this.stats,
     wantsLatency: () => this.listenerCount('latency') > 0,
     establish: () => this.establish(),
     emit: (event, ...args) => this.emitSafe(event, ...args),
-    setStream: (stream: StreamInfo) => {
+    setStream: (stream) => {
       this.stream = stream;
       // Before `connected`, establish() refreshes the snapshot once for both.
       if (this.established) this.refreshSnapshot();
     },
-    setSourceMetrics: (metrics: FrameMetrics) => {
+    setSourceMetrics: (metrics) => {
       this.sourceMetrics = metrics;
     },
-    setServerMetrics: (metrics: ServerMetrics) => {
+    setServerMetrics: (metrics) => {
       this.stats.recordServerSkipped(metrics.skipped);
-      // The index signature of ServerMetrics admits only numbers, so the
-      // intersection with `source` needs the cast; readers index known keys.
+      // ServerMetrics' index signature admits only numbers, hence the cast.
       const merged = { ...metrics, source: this.sourceMetrics } as ServerMetrics & { source?: FrameMetrics };
       if (!merged.source) delete merged.source;
       this.metrics = merged;
@@ -354,7 +307,7 @@ export class FrameStreamClient extends EventEmitter<FrameStreamEvents> {
     },
   };
 
-  // ---- events and snapshot --------------------------------------------------
+  // ---- status and snapshot --------------------------------------------------
 
   private setStatus(status: ClientStatus): void {
     if (status === this._status) return;
@@ -370,30 +323,5 @@ export class FrameStreamClient extends EventEmitter<FrameStreamEvents> {
   private buildSnapshot(): ClientSnapshot {
     const stats = this.getStats();
     return { status: this._status, fps: stats.fps, latency: stats.latency, metrics: this.metrics, stats };
-  }
-
-  /**
-   * Emits without letting a listener's exception unwind into the socket
-   * callback that called us: the client's own state is already updated, and
-   * the exception goes to `error` listeners (code `ERR_HOOK_FAILED`), or is
-   * rethrown on its own stack when there are none, so it is never lost.
-   */
-  private emitSafe<E extends keyof FrameStreamEvents>(event: E, ...args: EventEmitter.EventArgs<FrameStreamEvents, E>): void {
-    try {
-      this.emit(event, ...args);
-    } catch (err) {
-      this.reportListenerError(event, err);
-    }
-  }
-
-  private reportListenerError(source: string, err: unknown): void {
-    if (source !== 'error' && this.listenerCount('error') > 0) {
-      const message = `A \`${source}\` listener threw: ${err instanceof Error ? err.message : String(err)}`;
-      this.emitSafe('error', new FrameStreamError('ERR_HOOK_FAILED', message, { cause: err }));
-    } else {
-      setTimeout(() => {
-        throw err;
-      }, 0);
-    }
   }
 }

@@ -34,6 +34,8 @@ export interface TestStreamOptions {
   pong?: boolean;
   width?: number;
   height?: number;
+  /** Plain HTTP files to serve by path, e.g. a test page and its bundle. */
+  files?: Record<string, { type: string; body: string | Uint8Array }>;
   /** Called for every accepted connection, before hello. */
   onConnection?: (ws: WebSocket, index: number, req: IncomingMessage) => void;
 }
@@ -67,7 +69,9 @@ export class TestStreamServer {
   private timer: ReturnType<typeof setInterval> | null = null;
   private jpeg!: Uint8Array;
 
-  private constructor(readonly opts: Required<Omit<TestStreamOptions, 'onConnection'>> & Pick<TestStreamOptions, 'onConnection'>) {}
+  private constructor(
+    readonly opts: Required<Omit<TestStreamOptions, 'onConnection'>> & Pick<TestStreamOptions, 'onConnection'>,
+  ) {}
 
   static async start(options: TestStreamOptions): Promise<TestStreamServer> {
     const s = new TestStreamServer({
@@ -78,6 +82,7 @@ export class TestStreamServer {
       pong: true,
       width: 64,
       height: 48,
+      files: {},
       ...options,
     });
     s.jpeg = await testJpeg(s.opts.width, s.opts.height);
@@ -98,7 +103,11 @@ export class TestStreamServer {
   }
 
   private async listen(port: number): Promise<void> {
-    this.http = createServer((_req, res) => res.writeHead(404).end());
+    this.http = createServer((req, res) => {
+      const file = this.opts.files[new URL(req.url ?? '/', 'http://x').pathname];
+      if (!file) return res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': file.type, 'cache-control': 'no-store' }).end(file.body);
+    });
     const framed = this.opts.mode === 'framed';
     this.wss = new WebSocketServer({
       server: this.http,
