@@ -1,0 +1,38 @@
+import { Label, Radio, RadioGroup } from '@headlessui/react';
+import { PLAYGROUND_STREAMS } from '../streams.mjs';
+
+export interface SourcePickerProps {
+  /** The selected source, e.g. `'noise'`. */
+  value: string;
+  onChange: (source: string) => void;
+}
+
+/**
+ * Picks which of the playground's streams to watch. A radio group (arrow keys
+ * move the choice, as for any radio group) rather than a menu: there are only
+ * a couple of choices and both should be visible at once.
+ */
+export function SourcePicker({ value, onChange }: SourcePickerProps) {
+  return (
+    <RadioGroup
+      value={value}
+      onChange={onChange}
+      data-testid="source-picker"
+      className="fixed top-4 right-4 z-40 flex items-center gap-3 rounded-2xl border border-sage-300/20 bg-black/45 py-2 pr-2 pl-4 shadow-2xl shadow-black/70 backdrop-blur-xl"
+    >
+      <Label className="text-[10px] font-medium tracking-wider text-sage-400 uppercase">Source</Label>
+      <div className="flex gap-1 rounded-lg bg-white/5 p-1">
+        {PLAYGROUND_STREAMS.map((stream) => (
+          <Radio
+            key={stream.source}
+            value={stream.source}
+            data-testid={`source-${stream.source}`}
+            className="cursor-pointer rounded-md px-2.5 py-1 text-center text-xs text-sage-200 transition outline-none data-checked:bg-sage-500 data-checked:font-semibold data-checked:text-black data-focus:ring-2 data-focus:ring-sage-300 data-hover:bg-white/10 data-checked:data-hover:bg-sage-400"
+          >
+            {stream.label}
+          </Radio>
+        ))}
+      </div>
+    </RadioGroup>
+  );
+}

@@ -1,0 +1,31 @@
+import { fileURLToPath } from 'node:url';
+import tailwindcss from '@tailwindcss/vite';
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'vite';
+import { framestream } from '../src/vite/index.js';
+import { PLAYGROUND_STREAMS } from './streams.mjs';
+
+const fromHere = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+// `npm run dev`: the playground with HMR, its streams served by Vite's own
+// server through the framestream/vite plugin (from source, so edits to the
+// package show up too). `npm run build:playground` builds playground/dist for
+// `npm start`. The page imports the package from ../src (not from
+// `framestream/react`, which would resolve to a possibly stale dist/), so the
+// build, the dev server and the type check all see the same code.
+export default defineConfig({
+  root: fromHere('.'),
+  plugins: [
+    react(),
+    tailwindcss(),
+    ...PLAYGROUND_STREAMS.map(({ source, path, snapshotPath }) =>
+      framestream({ source, path, snapshotPath, fps: Number(process.env.FRAMESTREAM_FPS) || 30 }),
+    ),
+  ],
+  server: { port: Number(process.env.PORT) || 5173 },
+  build: {
+    outDir: fromHere('dist'),
+    emptyOutDir: true,
+    sourcemap: true,
+  },
+});
