@@ -44,17 +44,29 @@ const browser = await chromium.launch({
 try {
   mkdirSync(OUT, { recursive: true });
   const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-  await page.goto(`${url}/?source=pattern`);
+  await page.goto(url);
   await page.getByTestId('connect-button').click();
-  await settle(page, 90);
-  await page.screenshot({ path: `${OUT}playground.png` });
-
-  await page.getByTestId('source-noise').click();
   await settle(page, 60);
   await page.getByTestId('settings-button').click();
   await page.getByTestId('max-fps-button').click();
   await page.getByTestId('max-fps-option-30').hover();
   await page.screenshot({ path: `${OUT}playground-settings.png` });
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Escape');
+
+  // The pattern in `contain` shows the whole frame, counter included; the
+  // panel is dragged to the bottom-left so it does not cover the counter.
+  await page.getByTestId('source-pattern').click();
+  await page.getByTestId('settings-button').click();
+  await page.getByTestId('fit-contain').click();
+  await page.keyboard.press('Escape');
+  const grip = await page.getByTestId('controls-handle').boundingBox();
+  await page.mouse.move(grip.x + 20, grip.y + grip.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(grip.x + 20, 2000, { steps: 5 });
+  await page.mouse.up();
+  await settle(page, 90);
+  await page.screenshot({ path: `${OUT}playground.png` });
   console.log(`wrote ${OUT}playground.png and playground-settings.png`);
 } finally {
   await browser.close();
