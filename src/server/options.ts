@@ -87,6 +87,13 @@ export interface FrameStreamServerOptions {
    */
   handshakeTimeout?: number;
   /**
+   * How long an iterable source's `next()` may take, ms, before the stream
+   * emits `error` (`ERR_SOURCE_TIMEOUT`), once per call. The call is still
+   * awaited, so a slow model is reported but not cut off.
+   * @default 10000
+   */
+  sourceTimeout?: number;
+  /**
    * Largest frame width `push()` and sources accept, px.
    * @default 8192
    */
@@ -125,6 +132,7 @@ export const DEFAULTS = {
   maxPayload: 16 * 1024,
   controlRateLimit: { messages: 50, perMs: 1000 },
   handshakeTimeout: 10_000,
+  sourceTimeout: 10_000,
   maxFrameWidth: 8192,
   maxFrameHeight: 8192,
   maxFrameBytes: 32 * 1024 * 1024,
@@ -219,6 +227,7 @@ export function resolveOptions(options: FrameStreamServerOptions): ResolvedOptio
   integer('controlRateLimit.messages', limit.messages, 1, 1_000_000);
   integer('controlRateLimit.perMs', limit.perMs, 1, 3_600_000);
   integer('handshakeTimeout', o.handshakeTimeout, 1, 2 ** 31 - 1);
+  integer('sourceTimeout', o.sourceTimeout, 1, 2 ** 31 - 1);
   if (o.onControl !== undefined && typeof o.onControl !== 'function') {
     throw new TypeError(`Expected \`onControl\` to be a function, got \`${show(o.onControl)}\``);
   }

@@ -10,6 +10,8 @@ export interface ProducerOptions extends FrameLimits, PipelineOptions {
   width: number;
   height: number;
   fps: number;
+  /** ms an iterable's `next()` may take before it is reported as hung. */
+  sourceTimeout: number;
 }
 
 // A failing source factory is called again after this long, not every tick.
@@ -37,6 +39,7 @@ export class Producer {
   private iterator: AsyncIterator<SourceFrame> | undefined;
   private iterableUsed = false;
   private pulling = false;
+  private pullTimer: NodeJS.Timeout | undefined;
   private retryAt = 0;
 
   constructor(private readonly o: ProducerOptions) {
@@ -193,8 +196,16 @@ export class Producer {
     } catch (cause) {
       next = Promise.reject(cause);
     }
+    // A hung model neither yields nor fails, so nothing else would tell the
+    // app; the call is still awaited, since a slow source may yet answer.
+    const timer = setTimeout(() => {
+      if (it !== this.iterator || this.closed) return;
+      this.o.error(new FrameStreamError('ERR_SOURCE_TIMEOUT', `Frame source did not yield within ${this.o.sourceTimeout} ms`));
+    }, this.o.sourceTimeout).unref();
+    this.pullTimer = timer;
     next.then(
       (result) => {
+        clearTimeout(timer);
         this.pulling = false;
         if (it !== this.iterator) return; // the source was switched meanwhile
         if (result.done) {
@@ -215,6 +226,7 @@ export class Producer {
         this.pipeline.submit(valid, metrics, captureTime);
       },
       (cause: unknown) => {
+        clearTimeout(timer);
         this.pulling = false;
         if (it !== this.iterator) return;
         this.iterator = undefined;
@@ -228,6 +240,7 @@ export class Producer {
     const it = this.iterator;
     this.iterator = undefined;
     this.pulling = false;
+    clearTimeout(this.pullTimer);
     if (it?.return) {
       // Lets a generator run its `finally`; its own failure there is not ours to report twice.
       Promise.resolve()
