@@ -54,19 +54,29 @@ export interface WebSocketLike {
 /** A WebSocket constructor: `globalThis.WebSocket` or `import WebSocket from 'ws'`. */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
 
+/**
+ * Options of `new FrameStreamClient(options)`. Every default is in
+ * `CLIENT_DEFAULTS`; all options are checked in the constructor, which throws
+ * a `TypeError`/`RangeError` naming the first bad one.
+ */
 export interface FrameStreamClientOptions extends BackoffOptions {
-  /** WebSocket URL of the stream, e.g. `ws://localhost:8080/ws/test/`. */
+  /**
+   * WebSocket URL of the stream, e.g. `ws://localhost:8080/ws/test/`.
+   * `http(s):` URLs become `ws(s):`; in a browser a relative URL such as
+   * `/ws/test/` resolves against the page. Required, no default.
+   */
   url: string;
   /** Connect as soon as the client is constructed. @default false */
   autoConnect?: boolean;
   /**
    * WebSocket implementation. Defaults to `globalThis.WebSocket`; pass `ws`'s
    * export in Node 20, which has none.
+   * @default globalThis.WebSocket
    */
   WebSocket?: WebSocketConstructor;
   /** Reconnect after an abnormal close. @default true */
   reconnect?: boolean;
-  /** Custom policy; replaces the backoff options when given. */
+  /** Custom policy; replaces the backoff options when given. @default createBackoffPolicy(backoff options) */
   reconnectPolicy?: ReconnectPolicy;
   /**
    * A connection must stay up this long before the attempt counter resets,
@@ -125,20 +135,34 @@ export interface ClientSnapshot {
 export interface LatencySample {
   /** This frame's latency, clock-offset corrected. */
   ms: number;
+  /** Median over the last `latencyWindow` frames. */
   p50: number;
+  /** 95th percentile over the last `latencyWindow` frames. */
   p95: number;
 }
 
+/** What {@link FrameStreamClient.getStats} returns: counts since the client was made, figures as of now. */
 export interface ClientStats {
   status: ClientStatus;
+  /** Frames delivered as `frame` events, over all connections. */
   framesReceived: number;
-  /** Frames the server reported skipping for this client plus gaps seen in `seq`. */
+  /**
+   * Frames the stream produced while this client was connected that never
+   * reached it: per connection the larger of the gaps seen in `seq` and the
+   * server's `skipped` count (they count the same frames, so they are not
+   * added), summed over connections. Frames produced while disconnected do
+   * not count. Always 0 for a bare-JPEG server.
+   */
   framesDropped: number;
+  /** Bytes of binary messages received (headers included). */
   bytesReceived: number;
+  /** Frames per second over the last `fpsInterval`; 0 while disconnected. */
   fps: number;
+  /** Rolling latency percentiles, `null` before the first measured frame. */
   latency: { p50: number; p95: number } | null;
   /** Server clock minus client clock, ms, from ping/pong; `null` until measured. */
   clockOffsetMs: number | null;
+  /** Reconnect attempts since the last stable connection; 0 once a connection has stayed up `stableAfterMs`. */
   reconnectAttempt: number;
   /** The stream's settings from the server's hello, `null` for a bare-JPEG server. */
   stream: StreamInfo | null;
@@ -151,20 +175,33 @@ export interface Frame extends FrameMeta {
   data: Uint8Array;
   /** When it arrived, client wall clock, ms since the epoch. */
   receivedTime: number;
-  /** Capture → receive latency in ms (clock-offset corrected); `null` for bare JPEG servers. */
+  /**
+   * Capture → receive latency in ms (clock-offset corrected); `null` for bare
+   * JPEG servers, and for frames that arrive before the first clock estimate.
+   */
   latencyMs: number | null;
 }
 
 /** Every event a {@link FrameStreamClient} emits, in one place. */
 export interface FrameStreamEvents {
+  /** The status changed (also readable as `client.status`). */
   status: (status: ClientStatus) => void;
+  /** A connection became usable: after `hello` (framestream.v1) or at once (bare). */
   open: (info: { framed: boolean; stream: StreamInfo | null }) => void;
+  /** A frame arrived. `frame.data` is a view into the message; copy it to keep it past the handler. */
   frame: (frame: Frame) => void;
+  /** Frames per second received, once per `fpsInterval` while connected. */
   fps: (fps: number) => void;
+  /** Per frame from a framestream.v1 server: its latency and the rolling p50/p95. */
   latency: (sample: LatencySample) => void;
+  /** The server's metrics message (about once a second), with the last frame's source metrics as `source`. */
   metrics: (metrics: ServerMetrics & { source?: FrameMetrics }) => void;
+  /** A retry is scheduled: the attempt number (1, 2, …) and the delay before it. */
   reconnecting: (info: { attempt: number; delayMs: number }) => void;
+  /** App-defined data the server sent with `{ type: 'control', data }`. */
   control: (data: unknown) => void;
+  /** A runtime failure; the client carries on (see `docs/client.md` for the codes). */
   error: (error: FrameStreamError) => void;
+  /** A connection ended (also a failed attempt, with 1006). */
   close: (info: { code: number; reason: string }) => void;
 }
