@@ -4,11 +4,11 @@ import { fmt } from './stats.mjs';
 const KINDS = ['naive', 'ceiling', 'framestream'];
 const mark = (met) => (met === true ? '✅ met' : met === false ? '❌ missed' : '— not measured');
 
-/** A GitHub-flavoured Markdown table. */
-function table(head, rows) {
+/** A GitHub-flavoured Markdown table; the first `textColumns` columns are left-aligned, numbers right. */
+function table(head, rows, textColumns = 1) {
   return [
     `| ${head.join(' | ')} |`,
-    `| ${head.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
+    `| ${head.map((_, i) => (i < textColumns ? '---' : '---:')).join(' | ')} |`,
     ...rows.map((r) => `| ${r.join(' | ')} |`),
   ].join('\n');
 }
@@ -230,6 +230,7 @@ Each server runs in its own process on 127.0.0.1, port 0; its CPU time (all thre
 ${table(
   ['figure', 'target', 'measured', 'result'],
   targets.map((t) => [String(t.figure), t.target, t.measured, mark(t.met)]),
+  4,
 )}
 
 ${fanout(r)}
