@@ -119,17 +119,18 @@ async function serveStatic(req, res) {
   createReadStream(file).on('error', () => res.destroy()).pipe(res);
 }
 
-const server = createServer();
-const streams = PLAYGROUND_STREAMS.map((options) => createFrameStreamServer({ ...options, fps, server }));
-
-server.on('request', (req, res) => {
-  for (const stream of streams) if (stream.handleRequest(req, res)) return;
+const server = createServer((req, res) => {
   serveStatic(req, res).catch((err) => {
     console.error(err);
     if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
     res.end('Internal Server Error');
   });
 });
+// Each stream takes only its own WebSocket and snapshot paths and hands every
+// other request to the handler above.
+const streams = PLAYGROUND_STREAMS.map(({ source, path, snapshotPath }) =>
+  createFrameStreamServer({ server, source, path, snapshotPath, fps }),
+);
 
 server.listen(port, host, () => {
   const { port: actual } = server.address();

@@ -1,10 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Plugin } from 'vite';
-import {
-  createFrameStreamServer,
-  type FrameStreamServer,
-  type FrameStreamServerOptions,
-} from '../server/index.js';
+import { createFrameStreamServer, type FrameStreamServerOptions } from '../server/index.js';
 
 /**
  * Options of the {@link framestream} Vite plugin: every option of
@@ -13,17 +9,10 @@ import {
  */
 export type FrameStreamPluginOptions = Omit<FrameStreamServerOptions, 'server'>;
 
-// Connect's middleware signature, spelled out so this module needs nothing
-// from `connect` or `vite` at runtime.
-type Middleware = (
-  req: Parameters<FrameStreamServer['handleRequest']>[0],
-  res: Parameters<FrameStreamServer['handleRequest']>[1],
-  next: (err?: unknown) => void,
-) => void;
-
+// The part of Vite's dev and preview servers the plugin uses, spelled out so
+// this module needs nothing from `vite` at runtime.
 interface HostServer {
-  httpServer: HttpServer | { on: HttpServer['on'] } | null;
-  middlewares: { use(fn: Middleware): unknown };
+  httpServer: HttpServer | null;
   config: { logger: { warn(msg: string): void } };
 }
 
@@ -31,9 +20,10 @@ interface HostServer {
  * A Vite plugin that serves a framestream stream from Vite's own HTTP server,
  * in `vite` (dev, with HMR) and in `vite preview`.
  *
- * The stream only takes the upgrades and requests for its own paths, so
- * Vite's HMR socket (subprotocol `vite-hmr`) and every other route keep
- * working. The stream closes when Vite's server closes.
+ * The stream only takes the upgrades and requests for its own paths (the
+ * WebSocket path and the snapshot path), so Vite's HMR socket (subprotocol
+ * `vite-hmr`) and every other route keep working. The stream closes when
+ * Vite's server closes.
  *
  * Only types are imported from `vite`, so loading this module does not need
  * Vite installed; the plugin is just an object Vite calls.
@@ -59,16 +49,16 @@ export function framestream(options: FrameStreamPluginOptions = {}): Plugin {
     const httpServer = host.httpServer;
     // `server.middlewareMode` leaves Vite without an HTTP server of its own;
     // the app that owns the server must call createFrameStreamServer itself.
-    if (!httpServer || !('listen' in httpServer)) {
+    if (!httpServer) {
       host.config.logger.warn(
         '[framestream] Vite has no HTTP server (middleware mode): attach createFrameStreamServer to your own server instead.',
       );
       return;
     }
+    // The stream answers its snapshot path ahead of Vite's middleware stack
+    // and hands every other request to it unchanged, so no middleware of
+    // ours is needed.
     const stream = createFrameStreamServer({ ...options, server: httpServer });
-    host.middlewares.use((req, res, next) => {
-      if (!stream.handleRequest(req, res)) next();
-    });
     httpServer.once('close', () => {
       void stream.close();
     });

@@ -109,13 +109,16 @@ export interface CanvasSample {
   pixels: Buffer;
 }
 
+// The panels float over the canvas; hidden for the shot so only frames count.
+const HIDE_OVERLAYS = '[data-testid="framestream-controls"], [data-testid="source-picker"] { visibility: hidden !important; }';
+
 /**
  * What the canvas shows, read the way a user sees it: a screenshot of the
  * element, decoded with sharp. (A canvas handed to a worker as an
  * OffscreenCanvas cannot be read back from the page.)
  */
 export async function sampleCanvas(page: Page): Promise<CanvasSample> {
-  const png = await page.locator('canvas').first().screenshot({ animations: 'allow' });
+  const png = await page.locator('canvas').first().screenshot({ animations: 'allow', style: HIDE_OVERLAYS });
   const pixels = await sharp(png).resize(64, 64, { fit: 'fill' }).removeAlpha().raw().toBuffer();
   let nonBlack = 0;
   for (let i = 0; i < pixels.length; i += 3) {
