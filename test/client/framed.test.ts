@@ -47,7 +47,10 @@ describe('FrameStreamClient', () => {
     });
 
     it('corrects for a server clock that is far off, using ping/pong', async () => {
-      const skew = 120_000; // the server's clock runs two minutes ahead
+      // The server's clock runs two minutes behind: uncorrected, every frame
+      // would look two minutes old (and a clock ahead would hide behind the
+      // clamp to 0).
+      const skew = -120_000;
       const { server, client } = await setup({ fps: 30, clockSkewMs: skew }, { pingInterval: 100 });
       await waitUntil(() => sent(server, 'ping').length >= 2, 'two pings');
       const samples: LatencySample[] = [];
