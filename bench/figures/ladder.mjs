@@ -12,7 +12,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * @param {number} pid
  * @param {number} windowS
  */
-export async function measureWindow(gen, pid, windowS) {
+export async function measureWindow(gen, pid, windowS, server) {
+  const statsBefore = await server?.stats();
   await gen.reset();
   const before = sampleProcess(pid);
   const loadBefore = gen.pids.map(sampleProcess);
@@ -22,6 +23,11 @@ export async function measureWindow(gen, pid, windowS) {
   const after = sampleProcess(pid);
   const loadAfter = gen.pids.map(sampleProcess);
   const seconds = (performance.now() - t0) / 1000;
+  const statsAfter = await server?.stats();
+  // framestream's own counters say why a viewer got fewer frames: the
+  // producer dropped ticks (encoder busy) or the viewer was skipped (socket behind).
+  const rate = (key) =>
+    statsBefore && statsAfter && typeof statsAfter[key] === 'number' ? (statsAfter[key] - statsBefore[key]) / seconds : null;
   const delivered = w.fps.reduce((a, b) => a + b, 0) * w.seconds;
   const cpuMs = after && before ? after.cpuMs - before.cpuMs : null;
   const loadCpuMs = loadAfter.reduce((a, s, i) => a + (s && loadBefore[i] ? s.cpuMs - loadBefore[i].cpuMs : 0), 0);
@@ -39,6 +45,9 @@ export async function measureWindow(gen, pid, windowS) {
     cpuPerFrame: cpuMs === null || delivered === 0 ? null : cpuMs / delivered,
     loadgenCpuPerSecond: loadCpuMs / seconds,
     rssMB: after ? after.rssBytes / 2 ** 20 : null,
+    producedPerSecond: rate('framesProduced'),
+    skippedPerSecond: rate('framesSkipped'),
+    droppedPerSecond: rate('framesDropped'),
     bareMessages: w.bare,
     textMessages: w.text,
     dropped: w.dropped,
@@ -68,7 +77,7 @@ export async function runLadder(config) {
         open = n;
         await gen.awaitFirstFrames(30_000);
         await sleep(config.warmupS * 1000);
-        const step = { n, ...(await measureWindow(gen, server.pid, config.windowS)) };
+        const step = { n, ...(await measureWindow(gen, server.pid, config.windowS, server)) };
         steps.push(step);
         config.log(
           `  ${kind.padEnd(11)} ${String(n).padStart(4)} viewers: min ${step.minFps.toFixed(1)} fps, ` +

@@ -25,7 +25,7 @@ export async function runStall(config) {
       await gen.openViewers({ ...target, count: config.healthy });
       await gen.awaitFirstFrames(30_000);
       await sleep(config.warmupS * 1000);
-      const before = await measureWindow(gen, server.pid, config.windowS);
+      const before = await measureWindow(gen, server.pid, config.windowS, server);
 
       await gen.openViewers({ ...target, count: 1 });
       await gen.awaitFirstFrames(30_000);

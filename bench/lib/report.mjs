@@ -45,6 +45,18 @@ function fanout(r) {
         cell('framestream', n, (s) => fmt(s.loadgenCpuPerSecond, 0)),
       ]),
     ),
+    '',
+    'framestream’s own counters over each window (`getStats()`): frames produced per second, frames skipped for viewers whose socket was still behind, and scheduled ticks dropped because the encoder was busy.',
+    '',
+    table(
+      ['viewers', 'produced/s', 'skipped/s (all viewers)', 'dropped ticks/s'],
+      ns.map((n) => [
+        String(n),
+        cell('framestream', n, (s) => fmt(s.producedPerSecond)),
+        cell('framestream', n, (s) => fmt(s.skippedPerSecond)),
+        cell('framestream', n, (s) => fmt(s.droppedPerSecond)),
+      ]),
+    ),
     ...errorLines(ladder),
   ];
   return lines.join('\n');
