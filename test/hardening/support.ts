@@ -59,10 +59,12 @@ export class Viewer {
       this.ws.once('open', () => resolve());
       this.ws.once('unexpected-response', (_req, res) => {
         reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode }));
-        res.resume();
+        // With this listener ws leaves the request open; terminate() aborts it and emits close.
+        this.ws.terminate();
       });
       this.ws.once('error', reject);
     });
+    this.opened.catch(() => {}); // a refusal is an outcome, asserted through handshakeOutcome()
   }
 
   /** Parsed JSON text messages. */
