@@ -41,6 +41,7 @@ export class Producer {
   private pulling = false;
   private pullTimer: NodeJS.Timeout | undefined;
   private retryAt = 0;
+  private snapshotJob: Promise<Buffer> | undefined;
 
   constructor(private readonly o: ProducerOptions) {
     this.pipeline = new EncodePipeline(o);
@@ -86,16 +87,22 @@ export class Producer {
   }
 
   /**
-   * A JPEG for the snapshot route: a freshly rendered one for the built-in
-   * sources, otherwise the latest frame (pulling one first if there is none).
+   * A JPEG for the snapshot route: the stream's current frame while it is
+   * producing (a snapshot then costs nothing, however many are asked for);
+   * otherwise a freshly rendered one for the built-in sources, shared by
+   * concurrent requests, or the latest frame (pulling one if there is none).
    */
   async snapshot(timeoutMs = 5000): Promise<Uint8Array | undefined> {
-    if (this.source === 'noise' || this.source === 'pattern') {
-      return encodeJpeg(this.render(this.source), this.o.quality);
-    }
     const latest = this.pipeline.latest;
     if (latest && (this.producing || this.source === 'push')) return latest.payload;
-    if (typeof this.source !== 'string') {
+    const source = this.source;
+    if (source === 'noise' || source === 'pattern') {
+      this.snapshotJob ??= encodeJpeg(this.render(source), this.o.quality).finally(() => {
+        this.snapshotJob = undefined;
+      });
+      return this.snapshotJob;
+    }
+    if (typeof source !== 'string') {
       const next = this.pipeline.nextFrame(timeoutMs);
       this.pull();
       await next;

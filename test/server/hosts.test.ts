@@ -76,6 +76,17 @@ describe('createFrameStreamServer', () => {
       expect([img.width, img.height]).toEqual([512, 512]);
     });
 
+    it('snapshots the current frame while watched, and a fresh image each time when not', async () => {
+      const { port } = await hostWithStream({ source: 'pattern', width: 64, height: 64 });
+      const snapshot = async () => Buffer.from(await (await fetch(`http://127.0.0.1:${port}/test/random`)).arrayBuffer());
+      const [a, b] = [await snapshot(), await snapshot()];
+      expect(a.equals(b)).toBe(false);
+      const v = await viewer(`ws://127.0.0.1:${port}/ws/test/`);
+      await waitFor(() => v.binary.length >= 2, 'frames');
+      const watched = await snapshot();
+      await waitFor(() => v.binary.some((f) => f.equals(watched)), 'the snapshot among the frames the viewer received');
+    });
+
     it('answers a CORS preflight on the snapshot route', async () => {
       const { port } = await hostWithStream();
       const res = await fetch(`http://127.0.0.1:${port}/test/random`, {
