@@ -74,8 +74,8 @@ const CANVAS_STYLE = 'position:absolute;inset:0;width:100%;height:100%;display:b
  * canvas handed to a worker can never be handed back; a fresh element per
  * mount keeps Strict Mode's mount-unmount-mount and server rendering safe.
  * Counters are mirrored on it as `data-frames-painted`, `data-frames-decoded`,
- * `data-frames-dropped`, `data-frames-received`, `data-live-bitmaps` and
- * `data-thread`.
+ * `data-frames-dropped`, `data-frames-received`, `data-live-bitmaps`,
+ * `data-backing-size` (`WxH` device pixels) and `data-thread`.
  *
  * @example
  * const { client } = useFrameStream({ url, autoConnect: true });
@@ -126,6 +126,7 @@ export const StreamCanvas = forwardRef<StreamCanvasHandle, StreamCanvasProps>(fu
       canvas.dataset.framesDropped = String(stats.dropped);
       canvas.dataset.liveBitmaps = String(stats.liveBitmaps);
       canvas.dataset.thread = stats.thread;
+      canvas.dataset.backingSize = `${stats.width}x${stats.height}`;
       onStatsRef.current?.(stats);
     });
     renderer.setFit(fitRef.current);
@@ -140,11 +141,11 @@ export const StreamCanvas = forwardRef<StreamCanvasHandle, StreamCanvasProps>(fu
       observer = new ResizeObserver((entries) => {
         const entry = entries[entries.length - 1];
         if (!entry) return;
-        // device-pixel-content-box gives exact device pixels (and fires when
-        // only the zoom or monitor DPR changes); CSS size times DPR otherwise.
-        const device = entry.devicePixelContentBoxSize?.[0];
-        if (device) renderer.resize(device.inlineSize, device.blockSize);
-        else renderer.resize(entry.contentRect.width * dpr(), entry.contentRect.height * dpr());
+        // CSS size times devicePixelRatio, read afresh each time. Observing
+        // the device-pixel box below makes this fire when only the zoom or
+        // the monitor's DPR changes; its own size figures are not used
+        // because Chromium's DPR emulation leaves them unscaled.
+        renderer.resize(entry.contentRect.width * dpr(), entry.contentRect.height * dpr());
       });
       try {
         observer.observe(canvas, { box: 'device-pixel-content-box' });

@@ -1,0 +1,254 @@
+import type { Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, type LaunchedBrowser } from '../support/browser.js';
+import { closeServer, listen } from '../support/net.js';
+import { createStaticServer } from './support/static-server.js';
+import {
+  STORYBOOK_DIR,
+  brightness,
+  canvasCount,
+  canvasData,
+  openStory,
+  pixels,
+  readStories,
+  waitForCount,
+} from './support/story-page.js';
+
+// Every story of the static Storybook build (`npm run build-storybook`,
+// run by pretest), served as plain files and rendered in real Chromium.
+const stories = readStories();
+
+describe('Storybook', () => {
+  let server: Server;
+  let chromium: LaunchedBrowser;
+  let base: string;
+
+  beforeAll(async () => {
+    server = createStaticServer(STORYBOOK_DIR);
+    const [port, launched] = await Promise.all([listen(server), launchChromium()]);
+    chromium = launched;
+    base = `http://127.0.0.1:${port}`;
+  });
+
+  afterAll(async () => {
+    await chromium?.close();
+    if (server) await closeServer(server);
+  });
+
+  describe('every story', () => {
+    it('has the states the components are documented with', () => {
+      const names = (title: string) => stories.filter((s) => s.title === title).map((s) => s.name);
+      for (const title of ['Controls', 'Playground']) {
+        expect(names(title)).toEqual(expect.arrayContaining(['Disconnected', 'Connecting', 'Connected', 'Reconnecting', 'Error']));
+      }
+      expect(names('StreamCanvas')).toEqual(expect.arrayContaining(['Disconnected', 'Connected']));
+    });
+
+    it.each(stories.map((s) => [`${s.title} / ${s.name}`, s] as const))(
+      'renders %s without console or page errors',
+      async (_label, story) => {
+        const view = await openStory(chromium.browser, base, story.id);
+        try {
+          const { page } = view;
+          if (story.tags.includes('expected-console-error')) {
+            // The error boundary story throws on purpose; React logs what it caught.
+            await page.getByRole('alert').waitFor({ timeout: 15_000 });
+            expect(view.errors.length).toBeGreaterThan(0);
+            for (const e of view.errors) expect(e).toContain('Expected `url` to be a non-empty string');
+            return;
+          }
+          // Live stories must show frames; the others get a moment for late errors.
+          const live = /--connected/.test(story.id) && (await page.locator('canvas').count()) > 0;
+          if (live) await waitForCount(page, 'frames-painted', 3);
+          else await page.waitForTimeout(500);
+          expect(await page.locator('#storybook-root > *').first().isVisible()).toBe(true);
+          expect(view.errors).toEqual([]);
+        } finally {
+          await view.close();
+        }
+      },
+      60_000,
+    );
+  });
+
+  describe('StreamCanvas', () => {
+    it('paints changing, non-black frames in a worker', async () => {
+      const { page, errors, close } = await openStory(chromium.browser, base, 'streamcanvas--connected');
+      try {
+        await waitForCount(page, 'frames-painted', 10);
+        expect(await canvasData(page, 'thread')).toBe('worker');
+        const clip = { x: 0, y: 0, width: 1000, height: 500 };
+        expect(await brightness(page, clip)).toBeGreaterThan(15);
+        const before = await pixels(page, clip);
+        const painted = await canvasCount(page, 'frames-painted');
+        await waitForCount(page, 'frames-painted', painted + 5);
+        expect((await pixels(page, clip)).equals(before)).toBe(false);
+        expect(errors).toEqual([]);
+      } finally {
+        await close();
+      }
+    });
+
+    it('paints on the main thread when asked to', async () => {
+      const { page, close } = await openStory(chromium.browser, base, 'streamcanvas--connected-main-thread');
+      try {
+        await waitForCount(page, 'frames-painted', 10);
+        expect(await canvasData(page, 'thread')).toBe('main');
+        expect(await brightness(page, { x: 0, y: 0, width: 1000, height: 500 })).toBeGreaterThan(15);
+      } finally {
+        await close();
+      }
+    });
+
+    it('drops stale frames instead of queueing them and keeps at most two bitmaps alive', async () => {
+      const { page, close } = await openStory(chromium.browser, base, 'streamcanvas--connected-flooded');
+      try {
+        let maxLive = 0;
+        await page.waitForFunction(() => Number(document.querySelector('canvas')?.dataset.framesReceived ?? 0) >= 160, null, {
+          timeout: 45_000,
+          polling: 100,
+        });
+        for (let i = 0; i < 10; i++) maxLive = Math.max(maxLive, await canvasCount(page, 'live-bitmaps'));
+        // One read, so the three counters belong to the same moment.
+        const { received, painted, dropped } = await page.evaluate(() => {
+          const d = document.querySelector('canvas')!.dataset;
+          return { received: Number(d.framesReceived), painted: Number(d.framesPainted), dropped: Number(d.framesDropped) };
+        });
+        expect(dropped).toBeGreaterThan(0);
+        expect(painted).toBeGreaterThan(5);
+        // Each frame is painted or dropped, never both; the rest are still in flight.
+        expect(painted + dropped).toBeLessThanOrEqual(received);
+        expect(maxLive).toBeLessThanOrEqual(2);
+      } finally {
+        await close();
+      }
+    });
+
+    it('letterboxes with contain and fills the canvas with cover', async () => {
+      const contain = await openStory(chromium.browser, base, 'streamcanvas--connected-contain');
+      const cover = await openStory(chromium.browser, base, 'streamcanvas--connected');
+      try {
+        await Promise.all([waitForCount(contain.page, 'frames-painted', 5), waitForCount(cover.page, 'frames-painted', 5)]);
+        // A 3:4 frame in a 1000x640 canvas: 260 px bars left and right.
+        const leftBar = { x: 0, y: 0, width: 200, height: 500 };
+        const centre = { x: 400, y: 0, width: 200, height: 500 };
+        expect(await brightness(contain.page, leftBar)).toBeLessThan(2);
+        expect(await brightness(contain.page, centre)).toBeGreaterThan(15);
+        expect(await brightness(cover.page, leftBar)).toBeGreaterThan(15);
+      } finally {
+        await Promise.all([contain.close(), cover.close()]);
+      }
+    });
+
+    it('keeps its backing store at its CSS size times devicePixelRatio', async () => {
+      const { page, close } = await openStory(chromium.browser, base, 'streamcanvas--connected', { width: 500, height: 300 }, 2);
+      try {
+        await page.waitForFunction(() => document.querySelector('canvas')?.dataset.backingSize === '1000x600', null, {
+          timeout: 15_000,
+        });
+        await page.setViewportSize({ width: 640, height: 360 });
+        await page.waitForFunction(() => document.querySelector('canvas')?.dataset.backingSize === '1280x720', null, {
+          timeout: 15_000,
+        });
+      } finally {
+        await close();
+      }
+    });
+  });
+
+  describe('Controls', () => {
+    it('drags by its handle and stays on screen', async () => {
+      const { page, close } = await openStory(chromium.browser, base, 'controls--disconnected');
+      try {
+        const panel = page.getByTestId('framestream-controls');
+        const handle = page.getByTestId('controls-handle');
+        const start = (await panel.boundingBox())!;
+        const grip = (await handle.boundingBox())!;
+        await page.mouse.move(grip.x + 20, grip.y + 10);
+        await page.mouse.down();
+        await page.mouse.move(grip.x + 220, grip.y + 110, { steps: 5 });
+        await page.mouse.up();
+        const moved = (await panel.boundingBox())!;
+        expect(Math.round(moved.x - start.x)).toBe(200);
+        expect(Math.round(moved.y - start.y)).toBe(100);
+
+        // Far past the bottom-right corner: it stops at the edge.
+        const grip2 = (await handle.boundingBox())!;
+        await page.mouse.move(grip2.x + 20, grip2.y + 10);
+        await page.mouse.down();
+        await page.mouse.move(5000, 5000, { steps: 5 });
+        await page.mouse.up();
+        const edge = (await panel.boundingBox())!;
+        expect(Math.round(edge.x + edge.width)).toBe(1000);
+        expect(Math.round(edge.y + edge.height)).toBe(640);
+
+        // And stays on screen when the window shrinks.
+        await page.setViewportSize({ width: 700, height: 500 });
+        await page.waitForFunction(() => {
+          const r = document.querySelector('[data-testid="framestream-controls"]')!.getBoundingClientRect();
+          return Math.round(r.right) === 700 && Math.round(r.bottom) === 500;
+        });
+      } finally {
+        await close();
+      }
+    });
+
+    it('is usable from the keyboard with a visible focus ring', async () => {
+      const { page, close } = await openStory(chromium.browser, base, 'controls--disconnected');
+      try {
+        await page.keyboard.press('Tab');
+        await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('controls-handle');
+        await page.keyboard.press('Tab');
+        await page.keyboard.press('Tab');
+        expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Connect');
+        const ring = await page.evaluate(() => getComputedStyle(document.activeElement!).boxShadow);
+        expect(ring).not.toBe('none');
+        await page.keyboard.press('Enter');
+        await expect.poll(() => page.getByRole('status').textContent(), { timeout: 15_000 }).toBe('Connected');
+      } finally {
+        await close();
+      }
+    });
+  });
+
+  describe('Playground composition', () => {
+    it('streams after Connect and stops painting after Disconnect', async () => {
+      const { page, errors, close } = await openStory(chromium.browser, base, 'playground--disconnected');
+      try {
+        await page.getByRole('button', { name: 'Connect', exact: true }).click();
+        await expect.poll(() => page.getByRole('status').textContent(), { timeout: 15_000 }).toBe('Connected');
+        await waitForCount(page, 'frames-painted', 10);
+        await page.getByRole('button', { name: 'Disconnect', exact: true }).click();
+        await expect.poll(() => page.getByRole('status').textContent()).toBe('Disconnected');
+        const painted = await canvasCount(page, 'frames-painted');
+        // Nothing should arrive any more; give a late frame every chance to show.
+        await page.waitForTimeout(1000);
+        expect(await canvasCount(page, 'frames-painted')).toBeLessThanOrEqual(painted + 1);
+        expect(errors).toEqual([]);
+      } finally {
+        await close();
+      }
+    });
+
+    it('changes the fit mode and the FPS cap from the settings menu', async () => {
+      const { page, errors, close } = await openStory(chromium.browser, base, 'playground--connected');
+      try {
+        await waitForCount(page, 'frames-painted', 5);
+        await page.getByRole('button', { name: 'Settings' }).click();
+        await page.getByRole('radio', { name: 'contain' }).click();
+        await expect.poll(() => page.locator('[data-fit]').getAttribute('data-fit')).toBe('contain');
+
+        await page.getByTestId('max-fps-button').click();
+        await page.getByRole('option', { name: '5 fps', exact: true }).click();
+        await expect.poll(() => page.getByTestId('max-fps-button').textContent()).toContain('5 fps');
+        // The stand-in stream honours the cap as the server does; the FPS shown follows.
+        await expect
+          .poll(async () => Number(await page.getByTestId('metric-fps').getAttribute('data-value')), { timeout: 20_000 })
+          .toBeLessThanOrEqual(6);
+        expect(errors).toEqual([]);
+      } finally {
+        await close();
+      }
+    });
+  });
+});
