@@ -235,9 +235,11 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
       serverTime: wallClockMs(),
     });
     // A pushed or model-driven stream may not produce again for a while:
-    // show the newcomer the last frame right away.
+    // show the newcomer the last frame right away. The built-in sources
+    // produce within a frame interval, and their last frame may be stale.
     const latest = this.producer.pipeline.latest;
-    if (latest && this.o.source !== 'noise') viewer.offer(latest, performance.now(), 1000 / this.o.fps);
+    const timed = this.producer.sourceName === 'noise' || this.producer.sourceName === 'pattern';
+    if (latest && !timed) viewer.offer(latest, performance.now(), 1000 / this.o.fps);
     this.safeEmit('connection', { ...info });
     this.updateDemand();
   }

@@ -67,6 +67,28 @@ describe('FrameStreamServer', () => {
     });
   });
 
+  describe('events', () => {
+    it('emits connection, frame and disconnect with what it knows about each', async () => {
+      const { stream, connect } = await setup({ source: 'push' });
+      const log: string[] = [];
+      stream.on('connection', (info) => log.push(`connection ${info.id} ${info.protocol} ${info.url}`));
+      stream.on('frame', (meta) => log.push(`frame ${meta.seq} ${meta.width}x${meta.height}`));
+      stream.on('disconnect', (info) => log.push(`disconnect ${info.id} ${info.code}`));
+      const fs = await connect();
+      const bare = await connect({ bare: true });
+      stream.push(await solidJpeg(20, 10, [0, 0, 0]));
+      await waitFor(() => fs.binary.length === 1 && bare.binary.length === 1, 'the frame');
+      bare.ws.close(4000, 'bye');
+      await waitFor(() => log.some((l) => l.startsWith('disconnect')), 'the disconnect');
+      expect(log).toEqual([
+        `connection 1 ${SUBPROTOCOL} /ws/test/`,
+        'connection 2 null /ws/test/',
+        'frame 1 20x10',
+        'disconnect 2 4000',
+      ]);
+    });
+  });
+
   describe('backpressure', () => {
     it('skips a stalled viewer instead of queueing, without holding back the others', async () => {
       const { stream, connect } = await setup({ fps: 60 });

@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import express from 'express';
 import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -148,6 +149,19 @@ describe('createFrameStreamServer', () => {
       await expectStreaming(port);
       expect(await (await fetch(`http://127.0.0.1:${port}/api/hello`)).json()).toEqual({ hello: 'fastify' });
       expect((await fetch(`http://127.0.0.1:${port}/missing`)).status).toBe(404);
+    });
+  });
+
+  describe('on an https server', () => {
+    it('attaches and detaches like on http', () => {
+      const server = createHttpsServer();
+      const before = server.listeners('request').length;
+      const stream = createFrameStreamServer({ server });
+      expect(server.listenerCount('upgrade')).toBe(1);
+      return stream.close().then(() => {
+        expect(server.listeners('request')).toHaveLength(before);
+        expect(server.listenerCount('upgrade')).toBe(0);
+      });
     });
   });
 
