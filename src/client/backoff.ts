@@ -33,10 +33,10 @@ export function validateBackoffOptions(opts: Required<BackoffOptions>): void {
   if (!(Number.isFinite(initialDelayMs) && initialDelayMs >= 0)) {
     throw new RangeError(`Expected \`initialDelayMs\` to be a finite number >= 0, got \`${initialDelayMs}\``);
   }
-  if (!(Number.isFinite(maxDelayMs) && maxDelayMs >= initialDelayMs)) {
-    throw new RangeError(
-      `Expected \`maxDelayMs\` to be a finite number >= \`initialDelayMs\` (${initialDelayMs}), got \`${maxDelayMs}\``,
-    );
+  // maxDelayMs below initialDelayMs is allowed: it caps every delay, the
+  // first included, so raising only initialDelayMs never trips over the default cap.
+  if (!(Number.isFinite(maxDelayMs) && maxDelayMs >= 0)) {
+    throw new RangeError(`Expected \`maxDelayMs\` to be a finite number >= 0, got \`${maxDelayMs}\``);
   }
   if (!(Number.isFinite(growthFactor) && growthFactor >= 1)) {
     throw new RangeError(`Expected \`growthFactor\` to be a finite number >= 1, got \`${growthFactor}\``);

@@ -32,6 +32,10 @@ describe('createBackoffPolicy', () => {
     expect([1, 2, 3, 4, 5, 6, 50].map((n) => policy(ctx(n)))).toEqual([100, 200, 400, 800, 1000, 1000, 1000]);
   });
 
+  it('caps even the first delay at maxDelayMs', () => {
+    expect(createBackoffPolicy({ initialDelayMs: 60_000, jitter: 0 })(ctx(1))).toBe(10_000);
+  });
+
   it('uses the documented defaults', () => {
     const policy = createBackoffPolicy({ random: () => 0 });
     expect([1, 2, 3].map((n) => policy(ctx(n)))).toEqual([500, 800, 1280]);
@@ -69,7 +73,7 @@ describe('createBackoffPolicy', () => {
   it('throws naming the option and showing the value on a bad option', () => {
     expect(() => createBackoffPolicy({ growthFactor: 0.5 })).toThrow(new RangeError('Expected `growthFactor` to be a finite number >= 1, got `0.5`'));
     expect(() => createBackoffPolicy({ initialDelayMs: -1 })).toThrow(/`initialDelayMs`.*`-1`/);
-    expect(() => createBackoffPolicy({ initialDelayMs: 100, maxDelayMs: 50 })).toThrow(/`maxDelayMs`.*`50`/);
+    expect(() => createBackoffPolicy({ maxDelayMs: Infinity })).toThrow(/`maxDelayMs`.*`Infinity`/);
     expect(() => createBackoffPolicy({ maxAttempts: 1.5 })).toThrow(/`maxAttempts`.*`1.5`/);
     expect(() => createBackoffPolicy({ jitter: 2 })).toThrow(/`jitter`.*`2`/);
     expect(() => createBackoffPolicy({ jitter: 'x' as never })).toThrow(TypeError);
