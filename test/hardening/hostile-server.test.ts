@@ -216,7 +216,8 @@ describe('FrameStreamServer under hostile input', () => {
           // Only the host's routes answer these: its handler says 200 "host".
           expect(await statusOf(f.port, upgradeRequest(path))).toBe(200);
         }
-        for (const bad of [{ 'Sec-WebSocket-Version': '7' }, { 'Sec-WebSocket-Key': 'short' }, { Upgrade: 'h2c' }]) {
+        const malformed: Record<string, string>[] = [{ 'Sec-WebSocket-Version': '7' }, { 'Sec-WebSocket-Key': 'short' }, { Upgrade: 'h2c' }];
+        for (const bad of malformed) {
           expect([400, 426, 200]).toContain(await statusOf(f.port, upgradeRequest('/ws/test/', bad)));
         }
       });
