@@ -1,0 +1,196 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, type LaunchedBrowser } from '../support/browser.js';
+import {
+  connectAndWaitForFrames,
+  framesPainted,
+  openPlayground,
+  waitForMoreFrames,
+  waitForSteadyFps,
+  waitForStatus,
+  type PlaygroundPage,
+} from './browser.js';
+import { assertBuilt, canvasCounter, pixelDifference, sampleCanvas, startPlayground, waitFor, type PlaygroundProcess } from './support.js';
+
+describe('playground', { timeout: 120_000 }, () => {
+  let server: PlaygroundProcess;
+  let chromium: LaunchedBrowser;
+  let view: PlaygroundPage | undefined;
+
+  beforeAll(async () => {
+    assertBuilt();
+    [server, chromium] = await Promise.all([startPlayground(), launchChromium()]);
+  });
+  afterEach(async () => {
+    // Every test ends by checking the page logged no errors along the way.
+    const errors = view?.errors ?? [];
+    await view?.close();
+    view = undefined;
+    expect(errors).toEqual([]);
+  });
+  afterAll(async () => {
+    await chromium?.close();
+    await server?.stop();
+  });
+
+  describe('#connect', () => {
+    it('shows changing non-black pixels after clicking Connect', async () => {
+      view = await openPlayground(chromium.browser, server.url);
+      const before = await sampleCanvas(view.page);
+      expect(before.nonBlack).toBeLessThan(0.01);
+
+      await connectAndWaitForFrames(view.page);
+      const first = await sampleCanvas(view.page);
+      await waitForMoreFrames(view.page, 3);
+      const second = await sampleCanvas(view.page);
+
+      expect(first.nonBlack).toBeGreaterThan(0.9);
+      expect(second.nonBlack).toBeGreaterThan(0.9);
+      expect(pixelDifference(first, second)).toBeGreaterThan(5);
+    });
+
+    it('shows an FPS near the stream\'s 30', async () => {
+      // The pattern's small frames, so the figure is about the stream's rate
+      // and not about how fast a busy machine moves 200 KB noise frames.
+      view = await openPlayground(chromium.browser, `${server.url}/?source=pattern`);
+      await connectAndWaitForFrames(view.page);
+      const run = await waitForSteadyFps(view.page, 24, 36);
+      expect(run).toHaveLength(3);
+    });
+  });
+
+  describe('#disconnect', () => {
+    it('stops painting frames after Disconnect', async () => {
+      view = await openPlayground(chromium.browser, server.url);
+      const { page } = view;
+      await connectAndWaitForFrames(page);
+      expect(await page.getByTestId('connect-button').isDisabled()).toBe(true);
+
+      await page.getByTestId('disconnect-button').click();
+      await waitForStatus(page, 'disconnected');
+      expect(await page.getByTestId('connect-button').isEnabled()).toBe(true);
+      expect(await page.getByTestId('disconnect-button').isDisabled()).toBe(true);
+      // Let a decode that was already in flight land, then nothing more may.
+      await page.waitForTimeout(500);
+      const painted = await framesPainted(page);
+      const received = await canvasCounter(page, 'frames-received');
+      await page.waitForTimeout(1500);
+      expect(await framesPainted(page)).toBe(painted);
+      expect(await canvasCounter(page, 'frames-received')).toBe(received);
+    });
+  });
+
+  describe('#source', () => {
+    it('switches to the moving pattern and keeps painting', async () => {
+      view = await openPlayground(chromium.browser, server.url);
+      const { page } = view;
+      await connectAndWaitForFrames(page);
+      await page.getByTestId('source-pattern').click();
+      await waitFor(
+        async () => (await page.getByTestId('stream-canvas').getAttribute('aria-label')) === 'Pattern stream',
+        'the pattern stream',
+      );
+      await waitForStatus(page, 'connected');
+      await waitForMoreFrames(page, 10);
+      const a = await sampleCanvas(page);
+      await waitForMoreFrames(page, 10);
+      const b = await sampleCanvas(page);
+      // The pattern moves, so two frames apart differ, but far less than noise does.
+      expect(a.nonBlack).toBeGreaterThan(0.2);
+      expect(pixelDifference(a, b)).toBeGreaterThan(0);
+      expect(await page.getByTestId('source-pattern').getAttribute('aria-checked')).toBe('true');
+    });
+  });
+
+  describe('#panel', () => {
+    it('moves where the user drags it and stays on screen', async () => {
+      view = await openPlayground(chromium.browser, server.url);
+      const { page } = view;
+      const panel = page.getByTestId('framestream-controls');
+      const handle = page.getByTestId('controls-handle');
+      const start = (await panel.boundingBox())!;
+      const grip = (await handle.boundingBox())!;
+      const x = grip.x + 20;
+      const y = grip.y + grip.height / 2;
+
+      await page.mouse.move(x, y);
+      await page.mouse.down();
+      await page.mouse.move(x + 150, y + 100, { steps: 8 });
+      await page.mouse.move(x + 300, y + 200, { steps: 8 });
+      await page.mouse.up();
+      const moved = (await panel.boundingBox())!;
+      expect(moved.x - start.x).toBeCloseTo(300, -1);
+      expect(moved.y - start.y).toBeCloseTo(200, -1);
+
+      // Dragged far past the bottom-right corner, it stops at the edge.
+      const grip2 = (await handle.boundingBox())!;
+      await page.mouse.move(grip2.x + 20, grip2.y + grip2.height / 2);
+      await page.mouse.down();
+      await page.mouse.move(5000, 5000, { steps: 8 });
+      await page.mouse.up();
+      const clamped = (await panel.boundingBox())!;
+      expect(clamped.x + clamped.width).toBeLessThanOrEqual(1280 + 1);
+      expect(clamped.y + clamped.height).toBeLessThanOrEqual(720 + 1);
+      expect(clamped.x).toBeGreaterThan(moved.x);
+    });
+  });
+
+  describe('#settings', () => {
+    it('switches the fit mode between cover and contain', async () => {
+      view = await openPlayground(chromium.browser, server.url);
+      const { page } = view;
+      await connectAndWaitForFrames(page);
+      // The 512x512 frames on a 1280x720 canvas: `cover` fills its left edge,
+      // `contain` leaves it as black bars.
+      const leftEdge = async () => {
+        const sample = await sampleCanvas(page);
+        let lit = 0;
+        for (let row = 0; row < 64; row++) {
+          for (let col = 0; col < 6; col++) {
+            const i = (row * 64 + col) * 3;
+            if (sample.pixels[i]! + sample.pixels[i + 1]! + sample.pixels[i + 2]! > 24) lit++;
+          }
+        }
+        return lit / (64 * 6);
+      };
+      expect(await leftEdge()).toBeGreaterThan(0.9);
+
+      await page.getByTestId('settings-button').click();
+      await page.getByTestId('fit-contain').click();
+      await waitForMoreFrames(page, 3);
+      expect(await leftEdge()).toBeLessThan(0.05);
+      expect(await page.getByTestId('stream-canvas').locator('..').getAttribute('data-fit')).toBe('contain');
+
+      await page.getByTestId('fit-cover').click();
+      await waitForMoreFrames(page, 3);
+      expect(await leftEdge()).toBeGreaterThan(0.9);
+    });
+
+    it('caps the FPS at the chosen limit, which the server honours', async () => {
+      view = await openPlayground(chromium.browser, `${server.url}/?source=pattern`);
+      const { page } = view;
+      await connectAndWaitForFrames(page);
+      // Uncapped first, so the drop below is the cap's doing and not a slow machine's.
+      await waitForSteadyFps(page, 24, 36);
+      await page.getByTestId('settings-button').click();
+      await page.getByTestId('max-fps-button').click();
+      await page.getByTestId('max-fps-option-10').click();
+      expect(await page.getByTestId('max-fps-button').textContent()).toContain('10 fps');
+
+      const run = await waitForSteadyFps(page, 7, 13);
+      expect(run).toHaveLength(3);
+      // The frames were never sent, rather than sent and thrown away: the
+      // server reports them as skipped for this viewer.
+      expect(Number(await page.getByTestId('metric-dropped').getAttribute('data-value'))).toBeGreaterThan(0);
+    });
+
+    it('hides and shows the metrics', async () => {
+      view = await openPlayground(chromium.browser, server.url);
+      const { page } = view;
+      await page.getByTestId('settings-button').click();
+      await page.getByTestId('show-metrics-switch').click();
+      await page.getByTestId('metrics').waitFor({ state: 'detached' });
+      await page.getByTestId('show-metrics-switch').click();
+      await page.getByTestId('metrics').waitFor({ state: 'visible' });
+    });
+  });
+});
