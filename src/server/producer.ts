@@ -131,15 +131,16 @@ export class Producer {
   }
 
   // Deadlines are t0 + n × interval, so encode time and timer lateness never
-  // accumulate into drift. When production falls more than a frame behind,
-  // it skips ahead to the next deadline instead of bursting to catch up.
+  // accumulate into drift. A timer a little late (up to two intervals, common
+  // on a busy machine) is made up with one immediate frame; further behind,
+  // production skips ahead to the next deadline instead of bursting.
   private loop = (): void => {
     this.tick();
     if (!this.timer) return; // stopped during the tick
     const interval = 1000 / this.o.fps;
     const now = performance.now();
     this.n += 1;
-    if (now - (this.t0 + this.n * interval) > interval) {
+    if (now - (this.t0 + this.n * interval) > 2 * interval) {
       const next = Math.floor((now - this.t0) / interval) + 1;
       this.skippedTicks += next - this.n;
       this.n = next;
