@@ -27,7 +27,10 @@ export interface StreamCanvasHandle {
   getStats(): PainterStats | null;
 }
 
-/** Props of {@link StreamCanvas}; other props go to the wrapping `<div>`. */
+/**
+ * Props of {@link StreamCanvas}; other props go to the wrapping `<div>`, which
+ * sets the canvas's size: give it one with CSS (e.g. `className="h-screen w-screen"`).
+ */
 export interface StreamCanvasProps extends Omit<HTMLAttributes<HTMLDivElement>, 'children'> {
   /**
    * Paint every `'frame'` this emits, typically the `client` from
@@ -60,7 +63,10 @@ export interface StreamCanvasProps extends Omit<HTMLAttributes<HTMLDivElement>, 
   label?: string;
 }
 
-const WRAPPER_STYLE: CSSProperties = { position: 'relative', overflow: 'hidden', background: '#000' };
+// Paint containment makes the box the containing block of the absolutely
+// placed canvas without setting `position`, so a className such as
+// `absolute inset-0` still positions the box itself.
+const WRAPPER_STYLE: CSSProperties = { contain: 'paint', overflow: 'hidden', background: '#000' };
 const CANVAS_STYLE = 'position:absolute;inset:0;width:100%;height:100%;display:block;';
 
 /**
