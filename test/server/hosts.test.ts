@@ -135,6 +135,9 @@ describe('createFrameStreamServer', () => {
       await expectStreaming(port);
       expect(await (await fetch(`http://127.0.0.1:${port}/api/hello`)).json()).toEqual({ hello: 'express' });
       expect((await fetch(`http://127.0.0.1:${port}/missing`)).status).toBe(404);
+      // An upgrade nobody claims reaches Express, as it would without the stream.
+      expect(await rawUpgradeStatus(port, '/missing')).toBe('HTTP/1.1 404 Not Found');
+      expect(await rawUpgradeStatus(port, '/api/hello')).toBe('HTTP/1.1 200 OK');
     });
   });
 
