@@ -1,4 +1,8 @@
 // @vitest-environment node
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createElement } from 'react';
 import { renderToString } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import {
@@ -33,5 +37,22 @@ describe('framestream/react', () => {
       expect(html).not.toContain('<canvas');
       expect(html).toMatch(/<button[^>]*data-testid="connect-button"/);
     });
+  });
+});
+
+// The package as users get it: dist/ is built by `npm test`'s pretest.
+const BUILT = resolve(import.meta.dirname, '../../dist/react');
+
+describe('framestream/react (built)', () => {
+  it.each(['index.js', 'index.cjs'])('keeps the "use client" directive first in %s', (file) => {
+    const path = resolve(BUILT, file);
+    expect(existsSync(path), `${path} is missing: run \`npm run build\``).toBe(true);
+    expect(readFileSync(path, 'utf8')).toMatch(/^['"]use client['"];/);
+  });
+
+  it('imports and renders on the server', async () => {
+    const mod = (await import(pathToFileURL(resolve(BUILT, 'index.js')).href)) as typeof import('../../src/react/index.js');
+    const html = renderToString(createElement(mod.Controls, { status: 'connected' }));
+    expect(html).toContain('Connected');
   });
 });

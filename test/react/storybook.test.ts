@@ -218,6 +218,8 @@ describe('Storybook', () => {
         await page.getByRole('button', { name: 'Connect', exact: true }).click();
         await expect.poll(() => page.getByRole('status').textContent(), { timeout: 15_000 }).toBe('Connected');
         await waitForCount(page, 'frames-painted', 10);
+        // Full-screen behind the panel, not a zero-height box.
+        expect(await brightness(page, { x: 400, y: 0, width: 500, height: 600 })).toBeGreaterThan(15);
         await page.getByRole('button', { name: 'Disconnect', exact: true }).click();
         await expect.poll(() => page.getByRole('status').textContent()).toBe('Disconnected');
         const painted = await canvasCount(page, 'frames-painted');
