@@ -226,6 +226,7 @@ describe('FrameStreamServer access control', () => {
       ['maxPayload', 1.5, RangeError],
       ['controlRateLimit', null, TypeError],
       ['handshakeTimeout', 0, RangeError],
+      ['sourceTimeout', 0, RangeError],
       ['heartbeatInterval', -1, RangeError],
       ['maxFrameWidth', 70_000, RangeError],
       ['maxFrameHeight', '512', TypeError],
