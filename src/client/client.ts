@@ -53,6 +53,8 @@ export class FrameStreamClient extends SafeEmitter {
   /** This socket is the one-off try without the subprotocol (see {@link onClose}). */
   private probingBare = false;
   private pingId = 0;
+  /** Ping ticks since the last message from the server. */
+  private quietTicks = 0;
   private timers: { hello?: ReturnType<typeof setTimeout>; ping?: ReturnType<typeof setInterval>; fps?: ReturnType<typeof setInterval> } = {};
 
   /** Checks every option at once and throws a `TypeError`/`RangeError` naming the first bad one. */
@@ -188,7 +190,11 @@ export class FrameStreamClient extends SafeEmitter {
     // Handlers check that their socket is still the current one: a socket
     // replaced by a reconnect must not touch the new connection's state.
     ws.onopen = () => this.ws === ws && this.onOpen(ws);
-    ws.onmessage = (ev: { data: unknown }) => this.ws === ws && handleMessage(this.receiver, ev.data);
+    ws.onmessage = (ev: { data: unknown }) => {
+      if (this.ws !== ws) return;
+      this.quietTicks = 0;
+      handleMessage(this.receiver, ev.data);
+    };
     ws.onerror = (ev: { message?: unknown }) => {
       if (this.ws === ws) this.socketError = typeof ev?.message === 'string' ? ev.message : '';
     };
@@ -205,8 +211,9 @@ export class FrameStreamClient extends SafeEmitter {
     this.timers.fps = setInterval(() => this.onFpsTick(), this.opts.fpsInterval);
     if (!this.framed) return this.establish();
     if (this.maxFps !== null) this.sendJson({ type: 'setMaxFps', fps: this.maxFps });
+    this.quietTicks = 0;
     this.sendPing();
-    this.timers.ping = setInterval(() => this.sendPing(), this.opts.pingInterval);
+    this.timers.ping = setInterval(() => this.onPingTick(), this.opts.pingInterval);
     this.timers.hello = setTimeout(() => this.establish(), this.opts.helloTimeoutMs);
   }
 
@@ -264,6 +271,35 @@ export class FrameStreamClient extends SafeEmitter {
   private onFpsTick(): void {
     this.emitSafe('fps', this.stats.sampleFps(performance.now()));
     this.refreshSnapshot();
+  }
+
+  // Idleness is counted in ping ticks with no message in between, not in
+  // milliseconds since the last message: after the event loop was starved
+  // (or a background tab's timers were throttled) the overdue tick runs
+  // before the pong waiting in the I/O queue, and a clock comparison would
+  // call a live connection dead. Between two ticks I/O is always processed.
+  private onPingTick(): void {
+    const { idleTimeoutMs, pingInterval } = this.opts;
+    if (idleTimeoutMs > 0 && ++this.quietTicks > Math.ceil(idleTimeoutMs / pingInterval)) {
+      return this.dropDeadConnection(idleTimeoutMs);
+    }
+    this.sendPing();
+  }
+
+  /**
+   * Nothing arrived, not even pongs: the peer is gone without a close (a
+   * host that lost power, a NAT that forgot us). Waiting for TCP to notice
+   * can take minutes, so the client abandons the socket and carries on as
+   * after an abnormal close.
+   */
+  private dropDeadConnection(idleMs: number): void {
+    const ws = this.ws;
+    if (!ws) return;
+    ws.onopen = ws.onmessage = ws.onclose = null;
+    ws.onerror = () => {};
+    ws.close(4000, 'idle timeout');
+    this.emitSafe('error', new FrameStreamError('ERR_HEARTBEAT_TIMEOUT', `Nothing received from the server for over ${Math.round(idleMs)} ms`));
+    this.onClose(1006, 'idle timeout');
   }
 
   private sendPing(): void {

@@ -11,6 +11,7 @@ export const CLIENT_DEFAULTS = {
   pingInterval: 2000,
   latencyWindow: 120,
   helloTimeoutMs: 5000,
+  idleTimeoutMs: 10_000,
   mode: 'auto',
 } as const;
 
@@ -27,6 +28,8 @@ export interface ResolvedClientOptions {
   maxFps: number | null;
   latencyWindow: number;
   helloTimeoutMs: number;
+  /** 0 = off; otherwise at least twice `pingInterval`. */
+  idleTimeoutMs: number;
   mode: 'auto' | 'bare';
 }
 
@@ -71,6 +74,10 @@ function resolveUrl(url: unknown): string {
     throw new TypeError(`Expected \`url\` to be a ws:// or wss:// URL, got \`${url}\``);
   }
   return parsed.href;
+}
+
+function idleTimeout(ms: number, pingInterval: number): number {
+  return ms === 0 ? 0 : Math.max(ms, 2 * pingInterval);
 }
 
 /** Applies {@link CLIENT_DEFAULTS} and checks every option, throwing on the first bad one. */
@@ -119,6 +126,9 @@ export function resolveClientOptions(options: FrameStreamClientOptions): Resolve
     maxFps: checkMaxFps(opts.maxFps),
     latencyWindow: checkNumber('latencyWindow', opts.latencyWindow, 1, { integer: true }),
     helloTimeoutMs: checkNumber('helloTimeoutMs', opts.helloTimeoutMs, 0),
+    // A healthy server answers every ping, so anything shorter than two ping
+    // intervals would cut off a quiet but live stream.
+    idleTimeoutMs: idleTimeout(checkNumber('idleTimeoutMs', opts.idleTimeoutMs, 0), opts.pingInterval),
     mode: opts.mode,
   };
 }

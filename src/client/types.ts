@@ -107,6 +107,17 @@ export interface FrameStreamClientOptions extends BackoffOptions {
    */
   helloTimeoutMs?: number;
   /**
+   * A framestream.v1 connection on which nothing (no frame, no pong) arrives
+   * for this long counts as dead: the client emits `ERR_HEARTBEAT_TIMEOUT`,
+   * drops it and reconnects. Catches a server host that vanished without
+   * closing the TCP connection. Counted in ping intervals with no message
+   * (so a starved event loop or throttled timers cannot fake it); at least
+   * twice `pingInterval`; 0 turns it off.
+   * Bare servers are never timed out (they may pause without a word).
+   * @default 10000
+   */
+  idleTimeoutMs?: number;
+  /**
    * Random source in [0, 1) for the backoff jitter; inject one for
    * repeatable delays. Ignored when `reconnectPolicy` is given.
    * @default Math.random

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { FrameStreamClient, type FrameStreamError } from '../../src/client/index.js';
 import { freePort, TestStreamServer } from './support/stream-server.js';
@@ -11,6 +11,7 @@ const servers: TestStreamServer[] = [];
 const clients: FrameStreamClient[] = [];
 
 afterEach(async () => {
+  vi.useRealTimers();
   for (const c of clients.splice(0)) c.destroy();
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
@@ -109,6 +110,56 @@ describe('FrameStreamClient', () => {
       client.destroy();
       expect(b).toBe(2); // the disconnect inside destroy()
       expect(client.getSnapshot().status).toBe('disconnected');
+    });
+  });
+
+  describe('#idleTimeout', () => {
+    it('drops a framed connection on which nothing arrives, not even pongs, and reconnects', async () => {
+      const server = await TestStreamServer.start({ mode: 'framed', pong: false });
+      servers.push(server);
+      const client = new FrameStreamClient({ url: server.url, WebSocket, pingInterval: 50, idleTimeoutMs: 300, initialDelayMs: 20 });
+      clients.push(client);
+      const rec = record(client, ['error', 'close']);
+      client.connect();
+      await nextEvent(client, 'status', (s) => s === 'connected');
+      const info = await nextEvent(client, 'reconnecting');
+      expect(info.attempt).toBe(1);
+      expect((rec.of('error') as FrameStreamError[]).map((e) => e.code)).toEqual(['ERR_HEARTBEAT_TIMEOUT']);
+      expect(rec.of('close')).toEqual([{ code: 1006, reason: 'idle timeout' }]);
+      await nextEvent(client, 'status', (s) => s === 'connected');
+      await waitUntil(() => server.connections === 2, 'the second connection at the server');
+    });
+
+    it('keeps a quiet connection whose server answers pings', async () => {
+      const server = await TestStreamServer.start({ mode: 'framed' });
+      servers.push(server);
+      const client = new FrameStreamClient({ url: server.url, WebSocket, pingInterval: 50, idleTimeoutMs: 150 });
+      clients.push(client);
+      const rec = record(client, ['error', 'close']);
+      client.connect();
+      await nextEvent(client, 'status', (s) => s === 'connected');
+      // Twenty ping intervals without a single frame, far past the 150 ms.
+      await waitUntil(() => server.received.filter((m) => m.type === 'ping').length >= 20, 'twenty pings');
+      expect(client.status).toBe('connected');
+      expect(rec.log).toEqual([]);
+    });
+
+    it('never times out a bare server, which sends nothing between frames', async () => {
+      const server = await TestStreamServer.start({ mode: 'bare' });
+      servers.push(server);
+      // Fake timers from the start, so every timer the client makes is advanced below.
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+      const client = new FrameStreamClient({ url: server.url, WebSocket, mode: 'bare', pingInterval: 10, idleTimeoutMs: 20 });
+      clients.push(client);
+      client.connect();
+      await nextEvent(client, 'status', (s) => s === 'connected');
+      const rec = record(client, ['error', 'close']);
+      vi.advanceTimersByTime(600_000);
+      server.broadcast();
+      await nextEvent(client, 'frame');
+      expect(client.status).toBe('connected');
+      expect(rec.log).toEqual([]);
+      expect(server.connections).toBe(1);
     });
   });
 });
