@@ -128,20 +128,22 @@ describe('FrameStreamServer', () => {
       const full = await connect();
       capped.send({ type: 'setMaxFps', fps: 5 });
       await waitFor(() => full.binary.length >= 60, 'sixty frames on the uncapped viewer');
-      const cappedSeqs = seqs(capped).filter((s) => s > seqs(full)[5]!); // after the cap surely applied
-      expect(cappedSeqs.length).toBeGreaterThan(2);
-      const steps = cappedSeqs.slice(1).map((s, i) => s - cappedSeqs[i]!);
-      // 30 FPS capped to 5 is one frame in six. Single steps vary with when
-      // each frame finished encoding, so the cap is judged on the average.
-      const meanStep = (cappedSeqs.at(-1)! - cappedSeqs[0]!) / steps.length;
-      expect(meanStep).toBeGreaterThanOrEqual(4);
-      expect(Math.min(...steps)).toBeGreaterThanOrEqual(2);
+      // After the cap surely applied. It is a time budget, so it is judged
+      // on capture times, whatever rate a loaded machine manages to produce.
+      const after = seqs(full)[5]!;
+      const times = capped.frames().filter((f) => f.meta.seq > after).map((f) => f.meta.captureTime);
+      expect(times.length).toBeGreaterThan(2);
+      const gaps = times.slice(1).map((t, i) => t - times[i]!);
+      const meanGap = (times.at(-1)! - times[0]!) / gaps.length;
+      expect(meanGap).toBeGreaterThanOrEqual(150); // 5 FPS is one frame per 200 ms
+      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(100);
+      expect(seqs(full).length).toBeGreaterThan(seqs(capped).length);
 
       capped.send({ type: 'setMaxFps', fps: null });
       const mark = Math.max(...seqs(full));
       await waitFor(() => seqs(capped).filter((s) => s > mark + 2).length >= 10, 'uncapped frames');
-      const after = seqs(capped).filter((s) => s > mark + 2);
-      expect(after.slice(1).every((s, i) => s - after[i]! === 1)).toBe(true);
+      const uncapped = seqs(capped).filter((s) => s > mark + 2);
+      expect(uncapped.slice(1).every((s, i) => s - uncapped[i]! === 1)).toBe(true);
     });
   });
 
