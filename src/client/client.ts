@@ -10,8 +10,9 @@ import type { ClientSnapshot, ClientStats, ClientStatus, FrameStreamClientOption
 
 const OPEN = 1;
 // `ws` names the reason when a server picks no subprotocol although one was
-// offered; browsers give no reason for any failed handshake.
-const WS_NO_SUBPROTOCOL = 'Server sent no subprotocol';
+// offered; browsers give no reason for any failed handshake
+// (`ws`: 'Server sent no subprotocol'). Other runtimes word it their own way.
+const NO_SUBPROTOCOL = /subprotocol|sec-websocket-protocol/i;
 
 /**
  * Receives a framestream (or a bare-JPEG WebSocket stream), reconnects when
@@ -235,7 +236,8 @@ export class FrameStreamClient extends SafeEmitter {
     // about any failure). In `auto` mode, such a failure is followed at once
     // by one try without the subprotocol; if that one opens, the server is a
     // bare-JPEG server and later connections ask for nothing.
-    if (this.opts.mode === 'auto' && !this.bare && !this.probingBare && !opened && (socketError === '' || socketError === WS_NO_SUBPROTOCOL)) {
+    const mayBeBare = socketError === '' || (socketError !== null && NO_SUBPROTOCOL.test(socketError));
+    if (this.opts.mode === 'auto' && !this.bare && !this.probingBare && !opened && mayBeBare) {
       this.probingBare = true;
       return this.openSocket();
     }
