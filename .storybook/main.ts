@@ -3,7 +3,9 @@ import type { StorybookConfig } from '@storybook/react-vite';
 // Offline by design: no telemetry, no update checks, nothing fetched at build.
 const config: StorybookConfig = {
   stories: ['../stories/**/*.stories.tsx'],
-  framework: '@storybook/react-vite',
+  // Strict Mode mounts, unmounts and remounts every story, as it does in
+  // apps; the Chromium tests then check StreamCanvas survives that.
+  framework: { name: '@storybook/react-vite', options: { strictMode: true } },
   core: { disableTelemetry: true, disableWhatsNewNotifications: true },
   async viteFinal(viteConfig) {
     const { mergeConfig } = await import('vite');

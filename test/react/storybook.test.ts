@@ -77,6 +77,9 @@ describe('Storybook', () => {
       try {
         await waitForCount(page, 'frames-painted', 10);
         expect(await canvasData(page, 'thread')).toBe('worker');
+        // Stories run in Strict Mode: its remount must leave one canvas and one worker.
+        expect(await page.locator('canvas').count()).toBe(1);
+        await expect.poll(() => page.workers().length).toBe(1);
         const clip = { x: 0, y: 0, width: 1000, height: 500 };
         expect(await brightness(page, clip)).toBeGreaterThan(15);
         const before = await pixels(page, clip);
