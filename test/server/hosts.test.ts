@@ -75,6 +75,10 @@ describe('createFrameStreamServer', () => {
       expect(res.headers.get('cache-control')).toBe('no-store');
       const img = await decodeJpeg(new Uint8Array(await res.arrayBuffer()));
       expect([img.width, img.height]).toEqual([512, 512]);
+      const head = await fetch(`http://127.0.0.1:${port}/test/random`, { method: 'HEAD' });
+      expect(head.status).toBe(200);
+      expect(Number(head.headers.get('content-length'))).toBeGreaterThan(1000);
+      expect((await head.arrayBuffer()).byteLength).toBe(0);
     });
 
     it('snapshots the current frame while watched, and a fresh image each time when not', async () => {
