@@ -327,7 +327,8 @@ export class FrameStreamClient extends SafeEmitter {
     establish: () => this.establish(),
     emit: (event, ...args) => this.emitSafe(event, ...args),
     setStream: (stream) => {
-      this.stream = stream;
+      // Shared by every snapshot and stats object from now on: make it read-only.
+      this.stream = Object.freeze({ ...stream });
       // Before `connected`, establish() refreshes the snapshot once for both.
       if (this.established) this.refreshSnapshot();
     },
