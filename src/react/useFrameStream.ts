@@ -61,6 +61,9 @@ export function useFrameStream(options: UseFrameStreamOptions): UseFrameStreamRe
   optionsRef.current = options;
 
   const [client, setClient] = useState<FrameStreamClient | null>(null);
+  // The live client, for callbacks: stable identities, and never a client
+  // that an option change has already destroyed.
+  const clientRef = useRef<FrameStreamClient | null>(null);
   const [maxFps, setMaxFpsState] = useState<number | null>(options.maxFps ?? null);
   const maxFpsRef = useRef(maxFps);
   // `connect()` called before the client exists (first render) is remembered.
@@ -82,9 +85,11 @@ export function useFrameStream(options: UseFrameStreamOptions): UseFrameStreamRe
     queueMicrotask(() => {
       if (!cancelled && wantConnected.current) created.connect();
     });
+    clientRef.current = created;
     setClient(created);
     return () => {
       cancelled = true;
+      if (clientRef.current === created) clientRef.current = null;
       created.destroy();
       setClient((current) => (current === created ? null : current));
     };
@@ -96,12 +101,12 @@ export function useFrameStream(options: UseFrameStreamOptions): UseFrameStreamRe
 
   const connect = useCallback(() => {
     wantConnected.current = true;
-    client?.connect();
-  }, [client]);
+    clientRef.current?.connect();
+  }, []);
   const disconnect = useCallback(() => {
     wantConnected.current = false;
-    client?.disconnect();
-  }, [client]);
+    clientRef.current?.disconnect();
+  }, []);
   const setMaxFps = useCallback(
     (fps: number | null) => {
       if (fps !== null && !(typeof fps === 'number' && fps > 0 && Number.isFinite(fps))) {
@@ -109,9 +114,9 @@ export function useFrameStream(options: UseFrameStreamOptions): UseFrameStreamRe
       }
       maxFpsRef.current = fps;
       setMaxFpsState(fps);
-      client?.setMaxFps(fps);
+      clientRef.current?.setMaxFps(fps);
     },
-    [client],
+    [],
   );
 
   const metrics = useMemo(() => snapshotMetrics(snapshot), [snapshot]);

@@ -100,6 +100,29 @@ describe('useFrameStream', () => {
     });
   });
 
+  describe('changing options', () => {
+    it('moves to a new server when `url` changes, closing the old socket', async () => {
+      const other = await startCountingServer();
+      try {
+        const { result, rerender } = renderHook(({ url }) => useFrameStream({ url, WebSocket, autoConnect: true }), {
+          initialProps: { url: server.url },
+        });
+        await waitFor(() => expect(result.current.status).toBe('connected'), WAIT);
+        const first = result.current.client;
+        rerender({ url: other.url });
+        await waitFor(() => expect(other.open).toBe(1), WAIT);
+        await waitFor(() => expect(server.open).toBe(0), WAIT);
+        await waitFor(() => expect(result.current.status).toBe('connected'), WAIT);
+        expect(result.current.client).not.toBe(first);
+        // The callbacks act on the new client.
+        act(() => result.current.disconnect());
+        await waitFor(() => expect(other.open).toBe(0), WAIT);
+      } finally {
+        await other.close();
+      }
+    });
+  });
+
   describe('#metrics', () => {
     it('counts received frames in its metrics', async () => {
       const { result } = renderHook(() =>
