@@ -36,6 +36,7 @@ export class ClockOffsetEstimator {
     this.add({ offset: serverTime - receivedTime, rtt: Number.MAX_VALUE });
   }
 
+  /** Forgets every sample (a new connection may reach another server). */
   clear(): void {
     this.samples = [];
   }

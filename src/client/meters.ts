@@ -15,20 +15,24 @@ export class RollingWindow {
   private next = 0;
   private count = 0;
 
+  /** @param capacity how many of the latest values are kept */
   constructor(readonly capacity: number) {
     this.values = new Float64Array(capacity);
   }
 
+  /** How many values are held (at most `capacity`). */
   get size(): number {
     return this.count;
   }
 
+  /** Adds a value, forgetting the oldest one when full. */
   push(value: number): void {
     this.values[this.next] = value;
     this.next = (this.next + 1) % this.capacity;
     if (this.count < this.capacity) this.count++;
   }
 
+  /** Forgets every value. */
   clear(): void {
     this.next = 0;
     this.count = 0;
@@ -65,6 +69,7 @@ export class FpsMeter {
     this.since = now;
   }
 
+  /** Counts one frame in the current window. */
   count(): void {
     this.frames++;
   }

@@ -10,14 +10,17 @@ export class SnapshotStore {
   private current: ClientSnapshot;
   private readonly listeners = new Set<() => void>();
 
+  /** @param initial the snapshot before anything happened */
   constructor(initial: ClientSnapshot) {
     this.current = freeze(initial);
   }
 
+  /** The current snapshot; the same object until {@link update} replaces it. */
   get(): ClientSnapshot {
     return this.current;
   }
 
+  /** Adds a change listener; returns the function that removes it. */
   subscribe(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => {
@@ -25,6 +28,7 @@ export class SnapshotStore {
     };
   }
 
+  /** Removes every listener. */
   clear(): void {
     this.listeners.clear();
   }

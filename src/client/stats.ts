@@ -16,10 +16,13 @@ import { FpsMeter, RollingWindow } from './meters.js';
  * server) starts counting again.
  */
 export class StreamStats {
+  /** Frames counted by {@link recordFrame}, over all connections. */
   framesReceived = 0;
+  /** Their message sizes, summed. */
   bytesReceived = 0;
   /** The rate over the last complete FPS window, 0 while disconnected. */
   fps = 0;
+  /** Server minus client clock; cleared for every connection. */
   readonly clock = new ClockOffsetEstimator();
 
   private readonly latency: RollingWindow;
@@ -30,6 +33,7 @@ export class StreamStats {
   private lastSeq: number | null = null;
   private localSeq = 0;
 
+  /** @param latencyWindow frames kept for the latency percentiles */
   constructor(latencyWindow: number) {
     this.latency = new RollingWindow(latencyWindow);
   }
@@ -49,6 +53,7 @@ export class StreamStats {
     this.fpsMeter.reset(now);
   }
 
+  /** The connection ended: no frames arrive, so the rate is 0 until the next one. */
   endConnection(): void {
     this.fps = 0;
   }
