@@ -92,6 +92,23 @@ describe('Storybook', () => {
       }
     });
 
+    it('falls back to the main thread when a Content-Security-Policy forbids blob: workers', async () => {
+      const strict = createStaticServer(STORYBOOK_DIR, { 'content-security-policy': "worker-src 'self'" });
+      const port = await listen(strict);
+      const { page, errors, close } = await openStory(chromium.browser, `http://127.0.0.1:${port}`, 'streamcanvas--connected');
+      try {
+        await waitForCount(page, 'frames-painted', 10);
+        expect(await canvasData(page, 'thread')).toBe('main');
+        expect(await brightness(page, { x: 0, y: 0, width: 1000, height: 500 })).toBeGreaterThan(15);
+        // The browser reports the refused worker; nothing else may fail.
+        expect(errors.filter((e) => !/Content Security Policy/i.test(e))).toEqual([]);
+        expect(errors.some((e) => /Content Security Policy/i.test(e))).toBe(true);
+      } finally {
+        await close();
+        await closeServer(strict);
+      }
+    });
+
     it('paints on the main thread when asked to', async () => {
       const { page, close } = await openStory(chromium.browser, base, 'streamcanvas--connected-main-thread');
       try {

@@ -14,8 +14,11 @@ const TYPES: Record<string, string> = {
   '.ico': 'image/x-icon',
 };
 
-/** A plain static file server for a built site (Storybook's static build). */
-export function createStaticServer(root: string): Server {
+/**
+ * A plain static file server for a built site (Storybook's static build).
+ * `headers` are added to every HTML response, e.g. a Content-Security-Policy.
+ */
+export function createStaticServer(root: string, headers: Record<string, string> = {}): Server {
   const base = resolve(root);
   return createServer((req, res) => {
     const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -37,7 +40,8 @@ export function createStaticServer(root: string): Server {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       return;
     }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+    const type = TYPES[extname(file)] ?? 'application/octet-stream';
+    res.writeHead(200, { 'content-type': type, ...(type.startsWith('text/html') ? headers : {}) });
     createReadStream(file).pipe(res);
   });
 }
