@@ -25,6 +25,8 @@ const USAGE = `Usage: npm run bench -- [options]
   --soak               only the soak: 50 viewers for 10 minutes with reconnect
                        churn; adds its section to docs/benchmarks.md
   --profile            run each server under node --cpu-prof (bench/results/profiles/)
+  --render             measure nothing: rewrite docs/benchmarks.md from the saved
+                       bench/results/full.json and soak.json
   --only <list>        figures to run: fanout,stall,encode,snapshot,browser
   --out <file>         Markdown report path
   --json <file>        raw results path
@@ -79,6 +81,7 @@ function parseCli(argv) {
       soak: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
+      render: { type: 'boolean', default: false },
       only: { type: 'string' },
       out: { type: 'string' },
       json: { type: 'string' },
@@ -129,6 +132,7 @@ function parseCli(argv) {
   }[mode];
   return {
     help: values.help,
+    render: values.render,
     mode,
     config,
     only,
@@ -162,6 +166,15 @@ async function main() {
     return;
   }
   if (opts.help) return console.log(USAGE);
+  if (opts.render) {
+    // Re-renders the report from a saved run, e.g. after the report's wording
+    // changed; every number still comes from that run's JSON.
+    const full = JSON.parse(readFileSync(join(RESULTS, 'full.json'), 'utf8'));
+    const soakPath = join(RESULTS, 'soak.json');
+    if (existsSync(soakPath)) full.soak = JSON.parse(readFileSync(soakPath, 'utf8'));
+    write(opts.out, renderReport(full));
+    return console.log(`Wrote ${opts.out} from ${join(RESULTS, 'full.json')}`);
+  }
   ensureBuilt();
   const log = (s) => console.log(s);
   const started = performance.now();

@@ -1,5 +1,12 @@
 import { capacity, cpuBudget, evaluateTargets, stepAt } from './targets.mjs';
-import { fmt } from './stats.mjs';
+import { fmt, slope } from './stats.mjs';
+
+/** Least-squares slope per minute over the second half of soak samples. */
+function lateSlope(samples, key) {
+  const end = samples.at(-1)?.t ?? 0;
+  const late = samples.filter((x) => x.t >= end / 2);
+  return slope(late.map((x) => x.t / 60), late.map((x) => x[key]));
+}
 
 const KINDS = ['naive', 'ceiling', 'framestream'];
 const mark = (met) => (met === true ? '✅ met' : met === false ? '❌ missed' : '— not measured');
@@ -203,13 +210,24 @@ function soak(r) {
       ['', 'value'],
       [
         ['RSS after warm-up → at end (MB)', `${fmt(s.rssStartMB)} → ${fmt(s.rssEndMB)}`],
-        ['RSS slope (MB/min)', fmt(s.rssSlopeMBPerMin, 3)],
+        ['RSS slope after warm-up (MB/min)', fmt(s.rssSlopeMBPerMin, 3)],
+        ['RSS slope over the second half (MB/min)', fmt(s.rssLateSlopeMBPerMin ?? lateSlope(s.samples ?? [], 'rssMB'), 3)],
         ['open fds after warm-up → at end', `${s.fdsStart} → ${s.fdsEnd}`],
         ['open fd slope (per min)', fmt(s.fdSlopePerMin, 3)],
-        ['lowest viewer FPS in any window', fmt(s.minFps)],
+        ['lowest viewer FPS in any window after warm-up', fmt(s.minFps)],
+        ['windows with a viewer below 29 FPS', s.windowsBelowTarget === undefined ? '—' : `${s.windowsBelowTarget} of ${s.windows}`],
         ['windows measured', String(s.windows)],
         ['reconnects', String(s.reconnects)],
       ],
+    ),
+    '',
+    'Server RSS and open file descriptors, one sample per minute (the first sample at or after each minute mark):',
+    '',
+    table(
+      ['minute', 'RSS (MB)', 'open fds'],
+      Array.from({ length: Math.floor((s.samples?.at(-1)?.t ?? 0) / 60) + 1 }, (_, i) => s.samples.find((x) => x.t >= i * 60))
+        .filter(Boolean)
+        .map((x) => [fmt(x.t / 60, 1), fmt(x.rssMB), String(x.fds)]),
     ),
   ].join('\n');
 }

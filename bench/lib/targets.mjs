@@ -122,7 +122,13 @@ export function evaluateTargets(r) {
 
   const soak = r.soak;
   if (soak && !soak.error) {
-    out.push({ figure: 'soak', target: 'Soak: RSS flat after warm-up', measured: `${soak.rssSlopeMBPerMin.toFixed(2)} MB/min`, met: Math.abs(soak.rssSlopeMBPerMin) <= 0.5 });
+    const late = soak.rssLateSlopeMBPerMin ?? null;
+    out.push({
+      figure: 'soak',
+      target: 'Soak: RSS flat after warm-up (|slope| ≤ 0.5 MB/min, whole and second half)',
+      measured: `${soak.rssSlopeMBPerMin.toFixed(2)} MB/min; second half ${late === null ? '—' : late.toFixed(2)} MB/min`,
+      met: Math.abs(soak.rssSlopeMBPerMin) <= 0.5 && (late === null || Math.abs(late) <= 0.5),
+    });
     out.push({ figure: 'soak', target: 'Soak: open fds flat after warm-up', measured: `${soak.fdSlopePerMin.toFixed(2)} fds/min`, met: Math.abs(soak.fdSlopePerMin) <= 0.5 });
     out.push({ figure: 'soak', target: 'Soak: no viewer below 29 FPS', measured: `min ${soak.minFps.toFixed(1)} FPS`, met: soak.minFps >= FPS_FLOOR });
   }
