@@ -132,6 +132,10 @@ const streams = PLAYGROUND_STREAMS.map(({ source, path, snapshotPath }) =>
   createFrameStreamServer({ server, source, path, snapshotPath, fps }),
 );
 
+server.once('error', (err) => {
+  console.error(`framestream playground: cannot listen on ${host}:${port}: ${err.message}`);
+  process.exit(1);
+});
 server.listen(port, host, () => {
   const { port: actual } = server.address();
   console.log(`framestream playground: http://localhost:${actual}`);

@@ -7,7 +7,7 @@ export interface PlaygroundPage {
   context: BrowserContext;
   /** Console errors and uncaught exceptions seen so far. */
   errors: string[];
-  /** Web workers the page started (StreamCanvas paints in one where it can). */
+  /** Web workers of the page still running (StreamCanvas paints in one where it can). */
   workers: Worker[];
   close(): Promise<void>;
 }
@@ -29,8 +29,10 @@ export async function openPlayground(
   const workers: Worker[] = [];
   const instrumented: Promise<unknown>[] = [];
   page.on('worker', (worker) => {
+    // Strict Mode mounts twice, so the first canvas's worker comes and goes.
     workers.push(worker);
-    if (initScript) instrumented.push(worker.evaluate(initScript));
+    worker.once('close', () => workers.splice(workers.indexOf(worker), 1));
+    if (initScript) instrumented.push(worker.evaluate(initScript).catch(() => {}));
   });
   await page.goto(url);
   await page.getByTestId('stream-canvas').waitFor({ timeout: 20_000 });

@@ -87,7 +87,7 @@ describe('playground', () => {
               return (await canvasCounter(page, 'frames-received')) >= FRAMES;
             },
             `${FRAMES} frames received`,
-            { timeoutMs: 150_000, intervalMs: 250 },
+            { timeoutMs: 240_000, intervalMs: 250 },
           );
           const created = (await bitmapCounts(page, view.workers)).reduce((n, c) => n + c.created, 0);
           const heapGrowth = (await heapAfterGc(page)) - baseline;
@@ -106,7 +106,7 @@ describe('playground', () => {
           await view.close();
         }
       },
-      240_000,
+      330_000,
     );
   });
 });
