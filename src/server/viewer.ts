@@ -6,6 +6,11 @@ import type { ViewerInfo } from './types.js';
 // Below this many waiting bytes a socket counts as keeping up even when
 // frames are tiny, so one scheduling hiccup does not cost a small-frame viewer a frame.
 const MIN_BACKLOG_BYTES = 64 * 1024;
+// Pongs, metrics and error replies are advisory: once this much is waiting
+// for a socket that is not being read, further ones are dropped instead of
+// queued. A client that keeps sending (so passes the heartbeat) but never
+// reads would otherwise grow the server's memory without end.
+const MAX_TEXT_BACKLOG_BYTES = 1024 * 1024;
 
 /** Per-connection state: who it is, what it may still be sent, what it may still send. */
 export class Viewer {
@@ -76,7 +81,8 @@ export class Viewer {
 
   /** JSON control message; bare viewers never get one (they could only misread it). */
   sendMessage(msg: ServerMessage): void {
-    if (this.framestream && this.ws.readyState === 1) this.ws.send(JSON.stringify(msg));
+    if (!this.framestream || this.ws.readyState !== 1 || this.buffered > MAX_TEXT_BACKLOG_BYTES) return;
+    this.ws.send(JSON.stringify(msg));
   }
 
   /**
