@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  clientFrame,
   frameCounter,
   RawClient,
   rawUpgrade,
@@ -84,6 +85,30 @@ describe('FrameStreamServer with faulty viewers', () => {
     expect(maxBufferedBytes).toBeLessThanOrEqual(3 * lastFrameBytes + 64 * 1024);
     expect(f.stream.clientCount).toBe(2);
   });
+
+  it('bounds what it queues for a viewer that stops reading but keeps sending', async () => {
+    // Every ping is answered with a pong; a client that never reads its
+    // socket yet keeps pinging (and so keeps passing the heartbeat) must not
+    // make the server queue pongs without end. 300,000 pongs are ~27 MB,
+    // more than loopback kernel buffers absorb.
+    const f = await startStream(cleanups, { source: 'push', controlRateLimit: { messages: 1_000_000, perMs: 1000 } });
+    const raw = await rawUpgrade(f.port, '/ws/test/', { 'Sec-WebSocket-Protocol': 'framestream.v1' });
+    cleanups.push(() => raw.destroy());
+    raw.socket.pause();
+    let peak = 0;
+    for (let batch = 0; batch < 60; batch++) {
+      const pings = Array.from({ length: 5000 }, (_, i) => clientFrame(1, `{"type":"ping","id":${batch * 5000 + i},"clientTime":0}`));
+      if (!raw.socket.write(Buffer.concat(pings))) await new Promise((r) => raw.socket.once('drain', r));
+      peak = Math.max(peak, f.stream.getStats().maxBufferedBytes);
+    }
+    // Messages are handled in order: once this one arrives, every ping has been answered (or not).
+    const done = new Promise((r) => f.stream.once('control', r));
+    raw.write(clientFrame(1, '{"type":"control","data":"last"}'));
+    await done;
+    peak = Math.max(peak, f.stream.getStats().maxBufferedBytes);
+    expect(peak).toBeLessThanOrEqual(1024 * 1024 + 4096);
+    expect(f.stream.clientCount).toBe(1);
+  }, 120_000);
 
   it('terminates a viewer that goes silent without closing once it misses a heartbeat, and only that one', async () => {
     const f = await startStream(cleanups, { heartbeatInterval: 200 });
