@@ -34,6 +34,8 @@ describe('playground', { timeout: 120_000 }, () => {
         await server.stop('SIGKILL');
         await waitForStatus(page, 'reconnecting');
         expect(await page.getByRole('status').textContent()).toMatch(/reconnecting/i);
+        // A decode already in flight may still land; after that, nothing.
+        await page.waitForTimeout(500);
         const stalled = await framesPainted(page);
         await page.waitForTimeout(1000);
         expect(await framesPainted(page)).toBe(stalled);
