@@ -90,7 +90,7 @@ describe('npm run dev (framestream/vite)', { timeout: 120_000 }, () => {
     } finally {
       await chromium?.close();
     }
-  }, 90_000);
+  }, 150_000);
 
   it('detaches the streams from Vite\'s server when Vite closes', async () => {
     const httpServer = vite.httpServer!;
