@@ -1,7 +1,8 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { useEffect, useRef, useState } from 'react';
-import { StreamCanvas, type PainterStats } from '../src/react/index.js';
+import { StreamCanvas, type PainterStats, type StreamCanvasHandle } from '../src/react/index.js';
 import { useFakeStream } from './support/fakeStream.js';
+import { startSyntheticFrames } from './support/syntheticFrames.js';
 
 /**
  * StreamCanvas painting real JPEGs drawn and encoded in the browser (no
@@ -79,3 +80,33 @@ export const ConnectedMainThread: Story = { args: { thread: 'main' } };
  * are dropped, the newest is painted, and live bitmaps stay at most two.
  */
 export const ConnectedFlooded: Story = { args: { burst: 8 } };
+
+/**
+ * Frames pushed through the imperative handle (`ref.renderFrame(bytes)`)
+ * instead of a client; the button stops them and calls `ref.clear()`.
+ */
+function ImperativeDemo() {
+  const canvas = useRef<StreamCanvasHandle>(null);
+  const [running, setRunning] = useState(true);
+  useEffect(() => {
+    if (!running) return;
+    return startSyntheticFrames((jpeg) => canvas.current?.renderFrame(jpeg));
+  }, [running]);
+  return (
+    <div className="relative h-screen w-screen bg-black">
+      <StreamCanvas ref={canvas} className="h-full w-full" />
+      <button
+        type="button"
+        onClick={() => {
+          setRunning(false);
+          canvas.current?.clear();
+        }}
+        className="absolute bottom-4 right-4 rounded-lg bg-[#8B9A7E] px-3 py-2 text-sm font-semibold text-black focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-[#B5CC9A]"
+      >
+        Stop and clear
+      </button>
+    </div>
+  );
+}
+
+export const ConnectedImperative: StoryObj = { render: () => <ImperativeDemo /> };

@@ -109,6 +109,20 @@ describe('Storybook', () => {
       }
     });
 
+    it('paints frames given to its ref and clears to black', async () => {
+      const { page, errors, close } = await openStory(chromium.browser, base, 'streamcanvas--connected-imperative');
+      try {
+        await waitForCount(page, 'frames-painted', 10);
+        const clip = { x: 0, y: 0, width: 1000, height: 500 };
+        expect(await brightness(page, clip)).toBeGreaterThan(15);
+        await page.getByRole('button', { name: 'Stop and clear' }).click();
+        await expect.poll(() => brightness(page, clip), { timeout: 15_000 }).toBeLessThan(1);
+        expect(errors).toEqual([]);
+      } finally {
+        await close();
+      }
+    });
+
     it('paints on the main thread when asked to', async () => {
       const { page, close } = await openStory(chromium.browser, base, 'streamcanvas--connected-main-thread');
       try {
