@@ -78,6 +78,10 @@ export function refuseUpgrade(socket: Duplex, status: number, extraHeaders: Reco
     'Content-Length': String(Buffer.byteLength(body)),
     ...extraHeaders,
   };
+  // end() only half-closes: a client that never closes its side would keep
+  // the socket and its descriptor open for good. Destroy once the answer is
+  // flushed, as ws's own abortHandshake() does.
+  socket.once('finish', () => socket.destroy());
   socket.end(
     `HTTP/1.1 ${status} ${body}\r\n` +
       Object.entries(headers)

@@ -97,6 +97,8 @@ function answerAsRequest(server: Server, req: IncomingMessage, socket: Duplex): 
     res.assignSocket(socket as Socket);
     res.once('finish', () => {
       res.detachSocket(socket as Socket);
+      // Destroyed after the flush, not just ended: a half-open client must not keep it.
+      socket.once('finish', () => socket.destroy());
       socket.end();
     });
     server.emit('request', req, res);
