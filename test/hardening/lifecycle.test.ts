@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { createFrameStreamServer } from '../../src/server/index.js';
 import { createHostServer } from '../support/net.js';
 import {
   activeResources,
@@ -8,10 +9,12 @@ import {
   handshakeOutcome,
   httpRequest,
   openFds,
+  RawClient,
   runCleanups,
   settle,
   sleep,
   startStream,
+  upgradeRequest,
   Viewer,
   waitFor,
   type Cleanups,
@@ -89,6 +92,48 @@ describe('FrameStreamServer lifecycle', () => {
     await settle();
     expect(activeResources('Timeout')).toBeLessThanOrEqual(timersBefore);
     expect(f.stream.getStats().producing).toBe(false);
+  });
+
+  it('closes refused upgrades even when the client never closes its side', async () => {
+    // A refused client that keeps its half of the connection open must not
+    // keep the server's socket (and file descriptor) alive with it.
+    const f = await startStream(cleanups, {
+      allowedOrigins: ['https://app.example'],
+      authorize: (req) => !req.url?.includes('deny'),
+    });
+    // A second stream on the same host, full, to be refused with 503.
+    const full = createFrameStreamServer({ server: f.server, path: '/full/', snapshotPath: false, maxClients: 1 });
+    full.on('error', () => {});
+    cleanups.push(() => full.close());
+    const occupant = new Viewer(`ws://127.0.0.1:${f.port}/full/`);
+    cleanups.push(() => occupant.close());
+    await occupant.opened;
+    const refusals: [string, Record<string, string>][] = [
+      ['/ws/test/?deny', {}], // 401
+      ['/ws/test/', { Origin: 'https://evil.example' }], // 403
+      ['/full/', {}], // 503
+      ['/elsewhere', {}], // not ours: answered by the host app
+    ];
+    const clients: RawClient[] = [];
+    for (let i = 0; i < 40; i++) {
+      const [path, headers] = refusals[i % refusals.length]!;
+      const c = new RawClient(f.port, { allowHalfOpen: true });
+      cleanups.push(() => c.destroy());
+      await c.connected;
+      c.write(upgradeRequest(path, headers));
+      await c.waitForStatus();
+      clients.push(c);
+    }
+    expect(new Set(clients.map((c) => c.status()))).toEqual(new Set([401, 403, 503, 200]));
+    const connections = () => new Promise<number>((r) => f.server.getConnections((_e, n) => r(n)));
+    let open = await connections();
+    const deadline = Date.now() + 20_000;
+    while (open > 1 && Date.now() < deadline) {
+      await sleep(20);
+      open = await connections();
+    }
+    expect(open).toBe(1); // only the occupant
+    expect(clients.every((c) => !c.ended)).toBe(true); // the clients did keep their side open
   });
 
   describe('#close racing with new connections', () => {

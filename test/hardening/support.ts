@@ -156,15 +156,19 @@ export class RawClient {
   readonly socket: Socket;
   data = Buffer.alloc(0);
   ended = false;
+  /** The server closed its side (FIN). */
+  finReceived = false;
   readonly connected: Promise<void>;
   readonly closed: Promise<void>;
 
-  constructor(port: number) {
-    this.socket = connect(port, '127.0.0.1');
+  /** With `allowHalfOpen` the client keeps its side open after the server's FIN, as a hostile one may. */
+  constructor(port: number, { allowHalfOpen = false } = {}) {
+    this.socket = connect({ port, host: '127.0.0.1', allowHalfOpen });
     this.socket.on('error', () => {}); // resets are expected here
     this.socket.on('data', (d) => (this.data = Buffer.concat([this.data, d])));
     this.connected = new Promise((resolve) => this.socket.once('connect', () => resolve()));
     this.closed = new Promise((resolve) => this.socket.once('close', () => ((this.ended = true), resolve())));
+    this.socket.once('end', () => (this.finReceived = true));
   }
 
   write(data: string | Buffer): void {
