@@ -24,7 +24,6 @@ function initialSource(): string {
 export function App() {
   const [source, setSource] = useState(initialSource);
   const [fit, setFit] = useState<FitMode>('cover');
-  const [showMetrics, setShowMetrics] = useState(true);
   const stream = PLAYGROUND_STREAMS.find((s) => s.source === source) ?? PLAYGROUND_STREAMS[0]!;
   const { status, metrics, client, connect, disconnect, maxFps, setMaxFps } = useFrameStream({
     url: streamUrl(stream.path),
@@ -42,8 +41,6 @@ export function App() {
         onFitChange={setFit}
         maxFps={maxFps}
         onMaxFpsChange={setMaxFps}
-        showMetrics={showMetrics}
-        onShowMetricsChange={setShowMetrics}
       />
       <SourcePicker value={source} onChange={setSource} />
     </main>
