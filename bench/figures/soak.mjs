@@ -1,15 +1,9 @@
 import { LoadGen, startServer } from '../lib/children.mjs';
 import { sampleProcess } from '../lib/proc.mjs';
 import { slope } from '../lib/stats.mjs';
+import { lateSlope } from '../lib/targets.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Least-squares slope per minute over the second half of the samples. */
-export function lateSlope(samples, key) {
-  const end = samples.at(-1)?.t ?? 0;
-  const late = samples.filter((s) => s.t >= end / 2);
-  return slope(late.map((s) => s.t / 60), late.map((s) => s[key]));
-}
 
 /**
  * The hardening soak: `viewers` viewers on framestream for `seconds`. Every

@@ -1,12 +1,5 @@
-import { capacity, cpuBudget, evaluateTargets, stepAt } from './targets.mjs';
-import { fmt, slope } from './stats.mjs';
-
-/** Least-squares slope per minute over the second half of soak samples. */
-function lateSlope(samples, key) {
-  const end = samples.at(-1)?.t ?? 0;
-  const late = samples.filter((x) => x.t >= end / 2);
-  return slope(late.map((x) => x.t / 60), late.map((x) => x[key]));
-}
+import { capacity, cpuBudget, evaluateTargets, lateSlope, stepAt } from './targets.mjs';
+import { fmt } from './stats.mjs';
 
 const KINDS = ['naive', 'ceiling', 'framestream'];
 const mark = (met) => (met === true ? '✅ met' : met === false ? '❌ missed' : '— not measured');
