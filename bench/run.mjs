@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import os from 'node:os';
 import { machineInfo } from './lib/proc.mjs';
 import { renderReport } from './lib/report.mjs';
 import { evaluateTargets } from './lib/targets.mjs';
@@ -178,7 +179,16 @@ async function main() {
   ensureBuilt();
   const log = (s) => console.log(s);
   const started = performance.now();
+  // Other processes on the machine compete with the server, the load
+  // generator and the browser; the 1-minute load average, sampled through
+  // the run, says how much, so a reader can tell a slow server from a busy machine.
+  const loads = [];
+  const loadSampler = setInterval(() => loads.push(os.loadavg()[0]), 5000);
+  loadSampler.unref();
   const meta = () => ({
+    load: loads.length
+      ? { min: Math.min(...loads), median: [...loads].sort((a, b) => a - b)[Math.floor(loads.length / 2)], max: Math.max(...loads), samples: loads.length }
+      : null,
     command: opts.command,
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     durationS: (performance.now() - started) / 1000,

@@ -8,6 +8,7 @@ import { StreamCanvas, useFrameStream } from '../../dist/react/index.js';
 const url = new URLSearchParams(location.search).get('ws');
 const probe = (window.__probe = {
   captures: [],
+  received: 0,
   ages: [],
   painted: 0,
   dropped: 0,
@@ -42,7 +43,10 @@ function App() {
   const { client } = useFrameStream({
     url,
     autoConnect: true,
-    onFrame: (frame) => probe.captures.push(frame.captureTime),
+    onFrame: (frame) => {
+      probe.received++;
+      probe.captures.push(frame.captureTime);
+    },
   });
   return <StreamCanvas client={client} onStats={onStats} style={{ width: 512, height: 512 }} />;
 }

@@ -12,6 +12,7 @@ document.getElementById('root').append(canvas);
 const ctx = canvas.getContext('2d');
 const probe = (window.__probe = {
   ages: [],
+  received: 0,
   painted: 0,
   created: 0,
   closed: 0,
@@ -27,6 +28,7 @@ const ws = new WebSocket(url, 'framestream.v1');
 ws.binaryType = 'arraybuffer';
 ws.onmessage = (event) => {
   if (typeof event.data === 'string') return;
+  probe.received++;
   const view = new DataView(event.data);
   const headerLength = view.getUint16(2, true);
   const capture = view.getFloat64(8, true);

@@ -81,11 +81,14 @@ async function measureVariant(browser, pagePort, wsPort, variant, frames, log) {
   try {
     const wsUrl = `ws://127.0.0.1:${wsPort}/stream`;
     await page.goto(`http://127.0.0.1:${pagePort}/${variant}.html?ws=${encodeURIComponent(wsUrl)}`);
-    const painted = () => page.evaluate(() => window.__probe?.painted ?? 0);
+    // Progress is counted in frames the page received, not painted: a tab
+    // that paints fewer frames is measured over the same stretch of stream
+    // instead of stretching the run.
+    const received = () => page.evaluate(() => window.__probe?.received ?? 0);
     const waitFor = async (n, timeoutMs) => {
       const deadline = Date.now() + timeoutMs;
-      while ((await painted()) < n) {
-        if (Date.now() > deadline) throw new Error(`${variant}: only ${await painted()} of ${n} frames painted in ${timeoutMs} ms`);
+      while ((await received()) < n) {
+        if (Date.now() > deadline) throw new Error(`${variant}: only ${await received()} of ${n} frames received in ${timeoutMs} ms`);
         await sleep(200);
       }
     };
@@ -104,6 +107,7 @@ async function measureVariant(browser, pagePort, wsPort, variant, frames, log) {
     const end = await page.evaluate(() => {
       const p = window.__probe;
       return {
+        received: p.received,
         painted: p.painted,
         at: performance.now(),
         ages: p.ages,
@@ -117,7 +121,8 @@ async function measureVariant(browser, pagePort, wsPort, variant, frames, log) {
     const ages = end.ages.slice(start.ages);
     const mainThread = mainThreadPerFrame(trace);
     const result = {
-      frames: end.painted,
+      frames: end.received,
+      painted: end.painted,
       displayedFps: ((end.painted - start.painted) * 1000) / (end.at - start.at),
       mainThreadP50: quantile(mainThread, 0.5),
       mainThreadP99: quantile(mainThread, 0.99),
