@@ -225,6 +225,67 @@ function soak(r) {
   ].join('\n');
 }
 
+/**
+ * Plain-language reading of the run, derived from its numbers: which limits
+ * the misses point to. Only statements the figures support are made.
+ */
+function findings(r) {
+  const out = [];
+  const ladder = r.ladder ?? {};
+  const cores = r.meta.machine.cores;
+  const busy = r.meta.load && r.meta.load.median > cores;
+  const capCeil = ladder.ceiling?.steps?.length ? capacity(ladder.ceiling.steps) : null;
+  const capFs = ladder.framestream?.steps?.length ? capacity(ladder.framestream.steps) : null;
+  if (capCeil !== null && capCeil < 150) {
+    out.push(
+      `The ceiling, which does no per-frame work at all, kept every viewer at ≥ 29 FPS only up to ${capCeil} viewer(s) in this run${
+        busy ? `, with the machine's load average at ${fmt(r.meta.load.median)} on ${cores} cores` : ''
+      }. No server can exceed it, so the fan-out target was out of reach on this machine in this run; framestream reached ${capFs} against the ceiling's ${capCeil}.`,
+    );
+  }
+  const slowCeiling = [1, 100]
+    .map((n) => [n, stepAt(ladder.ceiling?.steps, n)])
+    .filter(([, step]) => step && step.latencyP99 > 33);
+  if (slowCeiling.length) {
+    out.push(
+      `The ceiling's own p99 latency, with no encode in its path, was ${slowCeiling
+        .map(([n, step]) => `${fmt(step.latencyP99)} ms at ${n} viewer(s)`)
+        .join(' and ')}: over the 33 ms target before any server work, which bounds what the latency figures can show in this run.`,
+    );
+  }
+  const st = r.stall ?? {};
+  if (st.framestream && !st.framestream.error && st.naive && !st.naive.error) {
+    out.push(
+      `A viewer that stopped reading grew framestream's RSS by ${fmt(st.framestream.rssGrowthMB)} MB, against ${fmt(st.naive.rssGrowthMB)} MB for the naive server${
+        st.ceiling && !st.ceiling.error ? ` and ${fmt(st.ceiling.rssGrowthMB)} MB for the ceiling` : ''
+      } (neither baseline checks \`bufferedAmount\`, so their backlog for that viewer grows by a frame every frame interval).`,
+    );
+  }
+  const sn = r.snapshot ?? {};
+  if (sn.framestream && !sn.framestream.error && sn.naive && !sn.naive.error && sn.framestream.rps < 1.5 * sn.naive.rps) {
+    out.push(
+      `The snapshot route served ${fmt(sn.framestream.rps, 0)} requests/s against the naive route's ${fmt(sn.naive.rps, 0)}: for the built-in \`noise\` and \`pattern\` sources framestream renders and encodes a fresh frame per request (\`Producer.snapshot\` in src/server/producer.ts), which is the naive route's cost. Answering with the latest already-encoded frame while the stream is producing would make it an encode-once route like the ceiling's (${sn.ceiling && !sn.ceiling.error ? `${fmt(sn.ceiling.rps, 0)} requests/s here` : 'see its column'}).`,
+    );
+  }
+  const e = r.encode ?? {};
+  if (e.noise && !e.noise.error && e.noise.overhead < -0.03) {
+    out.push(
+      `framestream's process used less CPU per frame than the bare script (${fmt(e.noise.overhead * 100)}% for noise). Both do the same pixel work and encode; a negative overhead is the resolution of this measurement on a shared machine, not a saving to rely on.`,
+    );
+  }
+  const b = r.browser ?? {};
+  if (busy && b.framestream && !b.framestream.error) {
+    out.push(
+      'Main-thread time per frame comes from trace events, which measure wall time: on a machine with more runnable threads than cores a task is stretched by the time it waits for a CPU, so the browser figures of a busy run overstate the work.',
+    );
+  }
+  return out.length ? `## Reading this run
+
+${out.map((x) => `- ${x}`).join('\n')}
+
+` : '';
+}
+
 function loadNote(m) {
   if (!m.load) return ' The machine\'s load average was not recorded for this run.';
   const busy = m.load.median > m.machine.cores;
@@ -264,7 +325,7 @@ ${table(
   4,
 )}
 
-${fanout(r)}
+${findings(r)}${fanout(r)}
 
 ${cpu(r)}
 
