@@ -86,7 +86,7 @@ describe('FrameStreamServer lifecycle', () => {
 
   it('leaves no timer, listener or socket behind after close()', async () => {
     const host = createHostServer();
-    const f = await startStream(cleanups, { source: 'pattern', heartbeatInterval: 500 }, host);
+    const f = await startStream(cleanups, { source: 'pattern', heartbeatInterval: 5000 }, host);
     const timersBefore = activeResources('Timeout');
     const viewers = await Promise.all([f.viewer(), f.viewer({ protocol: null }), f.viewer()]);
     await waitFor(() => viewers.every((v) => v.binary.length > 0), 'frames for every viewer');

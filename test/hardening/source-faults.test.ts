@@ -111,7 +111,7 @@ describe('FrameStreamServer with a faulty source', () => {
   it('reports a source that hangs with ERR_SOURCE_TIMEOUT, keeps the last good frame, and goes on when it answers', async () => {
     const { state, source } = unreliableSource();
     state.frame = red;
-    const f = await startStream(cleanups, { source, sourceTimeout: 300 });
+    const f = await startStream(cleanups, { source, sourceTimeout: 1000 });
     const v = await f.viewer();
     await waitFor(() => v.binary.length >= 2, 'good frames');
     state.mode = 'hang';

@@ -111,7 +111,7 @@ describe('FrameStreamServer with faulty viewers', () => {
   }, 120_000);
 
   it('terminates a viewer that goes silent without closing once it misses a heartbeat, and only that one', async () => {
-    const f = await startStream(cleanups, { heartbeatInterval: 200 });
+    const f = await startStream(cleanups, { heartbeatInterval: 1000 }); // slack for a loaded machine: the healthy viewer must answer in time
     const healthy = await f.viewer();
     // A raw client reads everything but never writes: it never answers a
     // ping, like a peer whose cable was pulled.
