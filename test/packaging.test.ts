@@ -56,14 +56,35 @@ describe('the built entries', () => {
   });
 
   it('keep Node built-ins and React out of the client entry', () => {
-    const client = read('client/index.js');
-    expect(client).not.toMatch(/from ['"](node:|react|ws['"]|sharp)/);
-    expect(client).not.toMatch(/require\(['"](node:|react|ws['"]|sharp)/);
+    const forbidden = /^(node:|react|react-dom|ws|sharp)(\/|$)/;
+    for (const file of ['client/index.js', 'client/index.cjs']) {
+      const source = read(file);
+      const specifiers = [
+        ...source.matchAll(/^\s*import\b[^'"]*['"]([^'"]+)['"]/gm),
+        ...source.matchAll(/\brequire\(\s*['"]([^'"]+)['"]\s*\)/g),
+      ].map((m) => m[1]!);
+      expect(specifiers).toContain('eventemitter3'); // the scan does see imports
+      expect(specifiers.filter((s) => forbidden.test(s))).toEqual([]);
+    }
   });
 
   it('fail loudly when the server entry is resolved for a browser', async () => {
     await expect(import(join(root, 'dist/server/browser.js'))).rejects.toThrow(
       /framestream\/server runs in Node\.js only/,
     );
+  });
+});
+
+describe('FrameStreamError across entries', () => {
+  it('is recognised by every entry, though each bundles its own copy', async () => {
+    const root_ = await import(join(root, 'dist/index.js'));
+    const client = await import(join(root, 'dist/client/index.js'));
+    const server = await import(join(root, 'dist/server/index.js'));
+    expect(client.FrameStreamError).not.toBe(root_.FrameStreamError); // separate copies
+    const fromClient = new client.FrameStreamError('ERR_SOCKET', 'x');
+    expect(fromClient).toBeInstanceOf(root_.FrameStreamError);
+    expect(root_.isFrameStreamError(fromClient, 'ERR_SOCKET')).toBe(true);
+    expect(server.isFrameStreamError(new root_.FrameStreamError('ERR_SOCKET', 'y'))).toBe(true);
+    expect(root_.isFrameStreamError(new Error('plain'))).toBe(false);
   });
 });

@@ -3,6 +3,8 @@
  * callers can branch on `err.code` instead of parsing messages. The list is
  * documented in docs/errors.md; add new codes there too.
  */
+const BRAND = Symbol.for('framestream.error');
+
 export type FrameStreamErrorCode =
   // Wire format (client or server received something it cannot read)
   | 'ERR_FRAME_TRUNCATED'
@@ -43,10 +45,19 @@ export type FrameStreamErrorCode =
 export class FrameStreamError extends Error {
   override readonly name = 'FrameStreamError';
   readonly code: FrameStreamErrorCode;
+  /** @internal Brand shared by every copy of this class (see below). */
+  readonly [BRAND] = true;
 
   constructor(code: FrameStreamErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
+  }
+
+  // Each entry point (`framestream`, `/client`, `/server`) is bundled on its
+  // own, so an app can hold several copies of this class. A registry symbol
+  // makes `instanceof` agree across all of them.
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
   }
 }
 
