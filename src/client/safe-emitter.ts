@@ -11,7 +11,10 @@ import type { FrameStreamEvents } from './types.js';
  * browser's event loop) halfway through the client's own bookkeeping. So the
  * client updates its state first, then emits through `emitSafe`, which hands
  * a listener's exception to the `error` listeners (code `ERR_HOOK_FAILED`),
- * or, when there are none, rethrows it on its own stack so it is not lost.
+ * or, when there are none, reports it the way the platform reports an
+ * exception from an event listener: the browser's `reportError` (it reaches
+ * `window.onerror` and the console), else `console.error`. It is never
+ * rethrown: in Node that would take the whole host process down.
  */
 export class SafeEmitter extends EventEmitter<FrameStreamEvents> {
   protected emitSafe<E extends keyof FrameStreamEvents>(event: E, ...args: EventEmitter.EventArgs<FrameStreamEvents, E>): void {
@@ -28,9 +31,13 @@ export class SafeEmitter extends EventEmitter<FrameStreamEvents> {
       const message = `A \`${source}\` listener threw: ${err instanceof Error ? err.message : String(err)}`;
       this.emitSafe('error', new FrameStreamError('ERR_HOOK_FAILED', message, { cause: err }));
     } else {
-      setTimeout(() => {
-        throw err;
-      }, 0);
+      reportUncaught(err);
     }
   }
+}
+
+function reportUncaught(err: unknown): void {
+  const report = (globalThis as { reportError?: (e: unknown) => void }).reportError;
+  if (typeof report === 'function') report(err);
+  else console.error('framestream: a listener threw and no `error` listener is attached:', err);
 }

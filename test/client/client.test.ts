@@ -138,6 +138,35 @@ describe.each<StreamMode>(['framed', 'bare'])('FrameStreamClient against a %s se
       expect(errors.map((e) => e.code)).toEqual(['ERR_HOOK_FAILED', 'ERR_HOOK_FAILED']);
       expect(errors[0]!.message).toContain('listener bug');
     });
+
+    it('reports a throwing frame listener to the console when nobody listens for errors, without crashing', async () => {
+      const server = await startServer(mode);
+      const client = makeClient(server);
+      const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+      const uncaught: unknown[] = [];
+      const onUncaught = (err: unknown) => uncaught.push(err);
+      process.on('uncaughtException', onUncaught);
+      try {
+        let calls = 0;
+        client.on('frame', () => {
+          calls++;
+          throw new Error('listener bug');
+        });
+        client.connect();
+        await connected(client);
+        server.broadcast();
+        server.broadcast();
+        await waitUntil(() => calls === 2, 'both frames to reach the listener');
+        await new Promise((r) => setTimeout(r, 20)); // a deferred rethrow would land here
+        expect(uncaught).toEqual([]);
+        expect(logged).toHaveBeenCalledTimes(2);
+        expect(String(logged.mock.calls[0]!.at(-1))).toContain('listener bug');
+        expect(client.status).toBe('connected');
+      } finally {
+        process.off('uncaughtException', onUncaught);
+        logged.mockRestore();
+      }
+    });
   });
 
   describe('#fps', () => {
