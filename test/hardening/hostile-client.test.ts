@@ -182,6 +182,24 @@ describe('FrameStreamClient under hostile input', () => {
     expect(h.frames.every((f) => Buffer.from(f.data).equals(jpeg))).toBe(true);
   });
 
+  it('reads JPEG-looking garbage from a plain server as a frame or an error, never a throw (property)', async () => {
+    const h = await hostileServer({ framed: false });
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 300 }), fc.boolean(), async (body, sof) => {
+        // Half the cases carry a start-of-frame segment with random dimensions.
+        const head = sof ? [0xff, 0xc0, 0, 11, 8, ...body.subarray(0, 4), 3, 0, 0, 0] : [];
+        const bytes = Uint8Array.from([0xff, 0xd8, 0xff, ...head, ...body]);
+        const before = { errors: h.errors.length, frames: h.frames.length };
+        h.peer.send(bytes, { binary: true });
+        await h.roundTrip();
+        const delivered = h.frames.slice(before.frames, -1);
+        expect(h.errors.length - before.errors + delivered.length).toBe(1);
+        for (const fr of delivered) expect(Number.isInteger(fr.width) && Number.isInteger(fr.height)).toBe(true);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
   it('drops garbage quietly when the app has no error listener', async () => {
     const h = await hostileServer();
     h.client.removeAllListeners('error');

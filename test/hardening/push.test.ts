@@ -80,6 +80,29 @@ describe('FrameStreamServer', () => {
       expect(f.errors).toEqual([]);
     });
 
+    it('reads the size of JPEG-looking bytes without ever throwing anything but a TypeError or RangeError (property)', async () => {
+      const f = await startStream(cleanups, { source: 'push', ...LIMITS });
+      // SOI, random marker segments (some SOF headers with random sizes), EOI:
+      // bytes that pass the first checks and exercise the marker walk.
+      const segment = fc.oneof(
+        fc.tuple(fc.integer({ min: 0xc0, max: 0xfe }), fc.uint8Array({ maxLength: 40 })).map(([marker, body]) => [0xff, marker, (body.length + 2) >> 8, (body.length + 2) & 0xff, ...body]),
+        fc.tuple(fc.integer({ min: 0, max: 100 }), fc.integer({ min: 0, max: 100 })).map(([h, w]) => [0xff, 0xc0, 0, 11, 8, h >> 8, h & 0xff, w >> 8, w & 0xff, 3, 0, 0, 0]),
+        fc.uint8Array({ maxLength: 8 }).map((b) => [...b]),
+      );
+      fc.assert(
+        fc.property(fc.array(segment, { maxLength: 6 }), (segments) => {
+          const bytes = Uint8Array.from([0xff, 0xd8, ...segments.flat(), 0xff, 0xd9]);
+          try {
+            f.stream.push(bytes);
+          } catch (err) {
+            expect(err instanceof TypeError || err instanceof RangeError).toBe(true);
+          }
+        }),
+        { numRuns: 2000 },
+      );
+      expect(f.errors).toEqual([]);
+    });
+
     it('encodes every valid raw frame it accepts (property)', async () => {
       const f = await startStream(cleanups, { source: 'push', ...LIMITS });
       const v = await f.viewer();
