@@ -29,7 +29,9 @@ export default defineConfig([
     ...shared,
     entry: { 'react/index': 'src/react/index.ts' },
     platform: 'browser',
-    external: ['react', 'react-dom', 'react/jsx-runtime', '@headlessui/react', 'eventemitter3'],
+    // `framestream/client` stays an import of the package's own export, so the
+    // React entry shares one client (code and types) with framestream/client.
+    external: ['react', 'react-dom', 'react/jsx-runtime', '@headlessui/react', 'eventemitter3', 'framestream/client'],
     // esbuild drops module-level directives when bundling; put it back so the
     // React entry works as a client component in Next.js App Router pages.
     banner: { js: "'use client';" },

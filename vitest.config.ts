@@ -1,6 +1,12 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // src/react imports the client as `framestream/client` (so the built React
+  // entry shares it); tests run the sources.
+  resolve: {
+    alias: { 'framestream/client': fileURLToPath(new URL('./src/client/index.ts', import.meta.url)) },
+  },
   test: {
     include: ['test/**/*.test.{ts,tsx}', 'src/**/*.test.{ts,tsx}'],
     // Real sockets, real Chromium and a real encoder: give them time on a

@@ -12,6 +12,8 @@ const config: StorybookConfig = {
     const { default: tailwindcss } = await import('@tailwindcss/vite');
     return mergeConfig(viteConfig, {
       plugins: [tailwindcss()],
+      // src/react imports the client by its package name; use the source.
+      resolve: { alias: { 'framestream/client': new URL('../src/client/index.ts', import.meta.url).pathname } },
       build: {
         rollupOptions: {
           // Headless UI marks its modules "use client"; a client-only bundle

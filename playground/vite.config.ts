@@ -22,6 +22,8 @@ export default defineConfig({
       framestream({ source, path, snapshotPath, fps: Number(process.env.FRAMESTREAM_FPS) || 30 }),
     ),
   ],
+  // src/react imports the client by its package name; use the source here too.
+  resolve: { alias: { 'framestream/client': fromHere('../src/client/index.ts') } },
   server: { port: Number(process.env.PORT) || 5173 },
   build: {
     outDir: fromHere('dist'),

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { ClientStatus } from '../client/index.js';
+import type { ClientStatus } from 'framestream/client';
 import { EMPTY_METRICS, type StreamMetrics } from './metrics.js';
 import type { FitMode } from './painter.js';
 import { SettingsMenu } from './SettingsMenu.js';

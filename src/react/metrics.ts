@@ -1,4 +1,4 @@
-import type { ClientSnapshot } from '../client/index.js';
+import type { ClientSnapshot } from 'framestream/client';
 
 /** The figures the React layer shows, flattened from a client snapshot. */
 export interface StreamMetrics {

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
-import { FrameStreamClient } from '../client/index.js';
-import type { ClientSnapshot, ClientStatus, Frame, FrameStreamClientOptions } from '../client/index.js';
+import { FrameStreamClient } from 'framestream/client';
+import type { ClientSnapshot, ClientStatus, Frame, FrameStreamClientOptions } from 'framestream/client';
 import type { FrameStreamError } from '../protocol/index.js';
 import { snapshotMetrics, type StreamMetrics } from './metrics.js';
 
