@@ -1,7 +1,10 @@
 // Baseline 2, "ceiling": one JPEG encoded at start-up and broadcast to every
-// viewer at the stream's frame rate. No encoding, no pixel work, no
-// backpressure logic: what is left is the cost of moving bytes through ws and
-// the kernel, which no real server can undercut.
+// viewer at the stream's frame rate. No encoding, no pixel work: what is left
+// is the cost of moving bytes through ws and the kernel, which no real server
+// can undercut. It skips a socket that still holds more than a frame, as
+// framestream does; without that one check a single slow viewer's backlog
+// grows without bound and the "ceiling" collapses below what a real server
+// delivers, which would make it no upper bound at all.
 import { WebSocketServer } from 'ws';
 import { SETTINGS, encodeJpeg, framed, noisePixels, runServer, wallClockMs } from './common.mjs';
 
@@ -20,7 +23,10 @@ await runServer(
     const tick = () => {
       const now = wallClockMs();
       const message = framed(seq++, now, now, jpeg);
-      for (const ws of wss.clients) if (ws.readyState === ws.OPEN) ws.send(message);
+      const behind = Math.max(64 * 1024, message.byteLength);
+      for (const ws of wss.clients) {
+        if (ws.readyState === ws.OPEN && ws.bufferedAmount <= behind) ws.send(message);
+      }
       next += interval;
       const wait = next - performance.now();
       if (wait < -interval) next = performance.now();
