@@ -1,9 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleClientForBrowser } from '../support/bundle.js';
 import { launchChromium, type LaunchedBrowser } from '../support/browser.js';
 import { TestStreamServer, type StreamMode } from './support/stream-server.js';
 
@@ -43,23 +40,7 @@ const PAGE = `<!doctype html>
 </script>`;
 
 beforeAll(async () => {
-  const outDir = mkdtempSync(join(tmpdir(), 'framestream-client-bundle-'));
-  try {
-    await build({
-      configFile: false,
-      logLevel: 'silent',
-      root: process.cwd(),
-      build: {
-        outDir,
-        emptyOutDir: true,
-        minify: false,
-        lib: { entry: join(process.cwd(), 'src/client/index.ts'), formats: ['es'], fileName: () => 'client.js' },
-      },
-    });
-    bundle = readFileSync(join(outDir, 'client.js'), 'utf8');
-  } finally {
-    rmSync(outDir, { recursive: true, force: true });
-  }
+  bundle = await bundleClientForBrowser();
   chromium = await launchChromium();
 });
 

@@ -1,11 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { encodeFrameMessage, SUBPROTOCOL, wallClockMs } from '../../src/protocol/index.js';
+import { bundleClientForBrowser } from '../support/bundle.js';
 import { launchChromium, type LaunchedBrowser } from '../support/browser.js';
 import { closeServer, listen } from '../support/net.js';
 import { solidJpeg, waitFor } from './support.js';
@@ -40,23 +37,7 @@ let wss: WebSocketServer;
 const peers: WebSocket[] = [];
 
 beforeAll(async () => {
-  const outDir = mkdtempSync(join(tmpdir(), 'framestream-hardening-bundle-'));
-  try {
-    await build({
-      configFile: false,
-      logLevel: 'silent',
-      root: process.cwd(),
-      build: {
-        outDir,
-        emptyOutDir: true,
-        minify: false,
-        lib: { entry: join(process.cwd(), 'src/client/index.ts'), formats: ['es'], fileName: () => 'client.js' },
-      },
-    });
-    bundle = readFileSync(join(outDir, 'client.js'), 'utf8');
-  } finally {
-    rmSync(outDir, { recursive: true, force: true });
-  }
+  bundle = await bundleClientForBrowser();
   http = createServer((req, res) => {
     if (req.url === '/client.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);
     else res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
