@@ -29,9 +29,11 @@ function html(script) {
   return `<!doctype html><meta charset="utf-8"><title>bench</title><body style="margin:0;background:#000"><div id="root"></div><script type="module" src="${script}"></script>`;
 }
 
-/** Serves the two pages and their scripts on an ephemeral loopback port. */
+/** Serves the three pages and their scripts on an ephemeral loopback port. */
 async function startPageServer() {
   const files = {
+    '/receive.html': ['text/html', html('/receive.js')],
+    '/receive.js': ['text/javascript', readFileSync(join(BENCH_DIR, 'browser', 'receive-page.js'), 'utf8')],
     '/plain.html': ['text/html', html('/plain.js')],
     '/plain.js': ['text/javascript', readFileSync(join(BENCH_DIR, 'browser', 'plain-page.js'), 'utf8')],
     '/framestream.html': ['text/html', html('/framestream.js')],
@@ -161,7 +163,7 @@ export async function runBrowser(config) {
     pages = await startPageServer();
     chromium = await launchChromium();
     results.chromium = chromium.browser.version();
-    for (const variant of ['plain', 'framestream']) {
+    for (const variant of ['receive', 'plain', 'framestream']) {
       try {
         results[variant] = await measureVariant(chromium.browser, pages.port, server.port, variant, config.frames, config.log);
       } catch (err) {
@@ -170,7 +172,7 @@ export async function runBrowser(config) {
       }
     }
   } catch (err) {
-    for (const v of ['plain', 'framestream']) results[v] ??= { error: String(err?.message ?? err) };
+    for (const v of ['receive', 'plain', 'framestream']) results[v] ??= { error: String(err?.message ?? err) };
     config.log(`  browser: ${String(err?.message ?? err)}`);
   } finally {
     await chromium?.close();
