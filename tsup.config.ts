@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsup';
+import { streamWorkerEsbuildPlugin } from './build/stream-worker.mjs';
 
 // One entry per export (dist/ is emptied by the build script, not by tsup:
 // the two configs build in parallel and `clean` in one would race the other).
@@ -35,5 +36,7 @@ export default defineConfig([
     // esbuild drops module-level directives when bundling; put it back so the
     // React entry works as a client component in Next.js App Router pages.
     banner: { js: "'use client';" },
+    // The painting worker is bundled into a string inside this entry.
+    esbuildPlugins: [streamWorkerEsbuildPlugin()],
   },
 ]);

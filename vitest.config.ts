@@ -1,7 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { streamWorkerVitePlugin } from './build/stream-worker.mjs';
 
 export default defineConfig({
+  plugins: [streamWorkerVitePlugin()],
   // src/react imports the client as `framestream/client` (so the built React
   // entry shares it); tests run the sources.
   resolve: {

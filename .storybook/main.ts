@@ -10,8 +10,9 @@ const config: StorybookConfig = {
   async viteFinal(viteConfig) {
     const { mergeConfig } = await import('vite');
     const { default: tailwindcss } = await import('@tailwindcss/vite');
+    const { streamWorkerVitePlugin } = await import('../build/stream-worker.mjs');
     return mergeConfig(viteConfig, {
-      plugins: [tailwindcss()],
+      plugins: [tailwindcss(), streamWorkerVitePlugin()],
       // src/react imports the client by its package name; use the source.
       resolve: { alias: { 'framestream/client': new URL('../src/client/index.ts', import.meta.url).pathname } },
       build: {

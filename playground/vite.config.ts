@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import tailwindcss from '@tailwindcss/vite';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
+import { streamWorkerVitePlugin } from '../build/stream-worker.mjs';
 import { framestream } from '../src/vite/index.js';
 import { PLAYGROUND_STREAMS } from './streams.mjs';
 
@@ -18,6 +19,8 @@ export default defineConfig({
   plugins: [
     react(),
     tailwindcss(),
+    // The painting worker of src/react, bundled into a string (as in dist/).
+    streamWorkerVitePlugin(),
     ...PLAYGROUND_STREAMS.map(({ source, path, snapshotPath }) =>
       framestream({ source, path, snapshotPath, fps: Number(process.env.FRAMESTREAM_FPS) || 30 }),
     ),

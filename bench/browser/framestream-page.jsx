@@ -1,13 +1,14 @@
 // The framestream variant of the browser figure: the package's own hook and
-// component, as an app would use them. The probe only listens: it records
-// each frame's capture time from the client and each paint the component
-// reports through `onStats`.
+// component, as an app would use them, with their defaults: the socket and
+// the painter share a worker where the browser allows it. The probe only
+// listens to what the component reports through `onStats` after each paint:
+// the counters, and the age of the frame it drew (capture on the server to
+// drawn, corrected by the client's clock-offset estimate).
 import { createRoot } from 'react-dom/client';
 import { StreamCanvas, useFrameStream } from '../../dist/react/index.js';
 
 const url = new URLSearchParams(location.search).get('ws');
 const probe = (window.__probe = {
-  captures: [],
   received: 0,
   ages: [],
   painted: 0,
@@ -25,29 +26,18 @@ function onStats(s) {
   probe.maxLiveBitmaps = Math.max(probe.maxLiveBitmaps, s.liveBitmaps);
   probe.thread = s.thread;
   probe.dropped = s.dropped;
+  probe.received = s.received;
   if (s.painted <= probe.painted) return;
   probe.painted = s.painted;
   const now = wallClock();
-  // Frames reach the painter in order and each is dropped, decoded or
-  // rejected, so the one just painted is the (painted + dropped + errors)th.
-  // A frame dropped after it was counted early makes this one frame too new,
-  // which can only understate the age.
-  const index = Math.min(s.painted + s.dropped + s.errors, probe.captures.length) - 1;
-  if (index >= 0) probe.ages.push(now - probe.captures[index]);
+  if (s.frameAgeMs !== null) probe.ages.push(s.frameAgeMs);
   if (probe.firstPaintAt === 0) probe.firstPaintAt = now;
   probe.lastPaintAt = now;
   performance.mark('fs-frame');
 }
 
 function App() {
-  const { client } = useFrameStream({
-    url,
-    autoConnect: true,
-    onFrame: (frame) => {
-      probe.received++;
-      probe.captures.push(frame.captureTime);
-    },
-  });
+  const { client } = useFrameStream({ url, autoConnect: true });
   return <StreamCanvas client={client} onStats={onStats} style={{ width: 512, height: 512 }} />;
 }
 

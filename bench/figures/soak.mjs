@@ -31,11 +31,20 @@ export async function runSoak(config) {
     await gen.awaitFirstFrames(30_000);
     const t0 = performance.now();
     const samples = [];
-    const sample = () => {
+    const sample = async () => {
+      const t = (performance.now() - t0) / 1000;
       const s = sampleProcess(server.pid);
-      if (s) samples.push({ t: (performance.now() - t0) / 1000, rssMB: s.rssBytes / 2 ** 20, fds: s.fds });
+      if (!s) return;
+      const memory = (await server.stats())?.memory;
+      samples.push({
+        t,
+        rssMB: s.rssBytes / 2 ** 20,
+        fds: s.fds,
+        heapMB: memory ? memory.heapUsed / 2 ** 20 : null,
+        externalMB: memory ? memory.external / 2 ** 20 : null,
+      });
     };
-    sample();
+    await sample();
     sampler = setInterval(sample, sampleEveryMs);
     const windows = [];
     let reconnects = 0;
@@ -55,11 +64,11 @@ export async function runSoak(config) {
       const last = samples.at(-1);
       config.log(
         `  t=${Math.round(started)} s: min ${minFps.toFixed(1)} (median ${medianFps.toFixed(1)}) fps over ${w.viewers} viewers, ` +
-          `RSS ${last?.rssMB.toFixed(1)} MB, ${last?.fds} fds, ${reconnects} reconnects`,
+          `RSS ${last?.rssMB.toFixed(1)} MB, heap ${last?.heapMB?.toFixed(1)} MB, ${last?.fds} fds, ${reconnects} reconnects`,
       );
     }
     clearInterval(sampler);
-    sample();
+    await sample();
     const steady = samples.filter((s) => s.t >= warmupS);
     const measured = windows.filter((w) => w.t >= warmupS);
     const fit = (key) => (slope(steady.map((s) => s.t / 60), steady.map((s) => s[key])) ?? 0);
@@ -81,6 +90,10 @@ export async function runSoak(config) {
       fdsStart: steady[0]?.fds ?? null,
       fdsEnd: steady.at(-1)?.fds ?? null,
       fdSlopePerMin: fit('fds'),
+      heapStartMB: steady[0]?.heapMB ?? null,
+      heapEndMB: steady.at(-1)?.heapMB ?? null,
+      heapSlopeMBPerMin: steady.every((s) => s.heapMB !== null) ? fit('heapMB') : null,
+      externalSlopeMBPerMin: steady.every((s) => s.externalMB !== null) ? fit('externalMB') : null,
       // A slow leak hides behind a settling heap early on; the second half
       // alone is the stricter test.
       rssLateSlopeMBPerMin: lateSlope(samples, 'rssMB'),

@@ -1,6 +1,6 @@
 import { FrameStreamError, SUBPROTOCOL, wallClockMs } from '../protocol/index.js';
 import type { FrameMetrics, ServerMetrics, StreamInfo } from '../protocol/index.js';
-import { checkMaxFps, resolveClientOptions, type ResolvedClientOptions } from './options.js';
+import { checkMaxFps, resolveClientOptions, serializeControlData, type ResolvedClientOptions } from './options.js';
 import { handleMessage, type Receiver } from './receive.js';
 import { Reconnector } from './reconnect.js';
 import { SafeEmitter } from './safe-emitter.js';
@@ -132,14 +132,7 @@ export class FrameStreamClient extends SafeEmitter {
    * client.send({ prompt: 'a lighthouse at dusk', steps: 4 });
    */
   send(data: unknown): boolean {
-    let json: string | undefined;
-    try {
-      json = JSON.stringify(data);
-    } catch (cause) {
-      throw new TypeError(`Expected \`data\` to be JSON-serialisable, got an error: ${(cause as Error).message}`, { cause });
-    }
-    if (json === undefined) throw new TypeError(`Expected \`data\` to be JSON-serialisable, got \`${typeof data}\``);
-    return this.sendText(`{"type":"control","data":${json}}`);
+    return this.sendText(`{"type":"control","data":${serializeControlData(data)}}`);
   }
 
   /** Counts and figures as of now (a new object on every call). */

@@ -52,6 +52,18 @@ export function checkMaxFps(value: unknown): number | null {
   return checkNumber('maxFps', value, 0, { exclusive: true });
 }
 
+/** `data` for a control message as JSON; a `TypeError` when it has none. */
+export function serializeControlData(data: unknown): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(data);
+  } catch (cause) {
+    throw new TypeError(`Expected \`data\` to be JSON-serialisable, got an error: ${(cause as Error).message}`, { cause });
+  }
+  if (json === undefined) throw new TypeError(`Expected \`data\` to be JSON-serialisable, got \`${typeof data}\``);
+  return json;
+}
+
 /**
  * Resolves a relative URL against the page (browsers) and turns `http(s):`
  * into `ws(s):`, so `url: '/ws/test/'` works in an app served by the stream's

@@ -7,13 +7,9 @@ import {
   type HTMLAttributes,
 } from 'react';
 import type { FitMode, PainterStats } from './painter.js';
-import { createFrameRenderer, type FrameRenderer, type RenderThread } from './renderer.js';
+import { createFrameRenderer, type FrameEmitterLike, type FrameRenderer, type RenderThread } from './renderer.js';
 
-/** Anything that emits `'frame'` events with JPEG bytes: a `FrameStreamClient`, or a stand-in. */
-export interface FrameEmitterLike {
-  on(event: 'frame', listener: (frame: { data: Uint8Array }) => void): unknown;
-  off(event: 'frame', listener: (frame: { data: Uint8Array }) => void): unknown;
-}
+export type { FrameEmitterLike } from './renderer.js';
 
 /** What a ref to a {@link StreamCanvas} can do. */
 export interface StreamCanvasHandle {
@@ -34,7 +30,10 @@ export interface StreamCanvasHandle {
 export interface StreamCanvasProps extends Omit<HTMLAttributes<HTMLDivElement>, 'children'> {
   /**
    * Paint every `'frame'` this emits, typically the `client` from
-   * {@link useFrameStream}. Without it, feed frames through the ref.
+   * {@link useFrameStream}. A client whose stream runs in a worker
+   * (`WorkerFrameStreamClient`, the hook's default where supported) paints
+   * in that worker, straight from its socket. A new client means a new
+   * canvas element. Without a client, feed frames through the ref.
    * @default undefined
    */
   client?: FrameEmitterLike | null;
@@ -46,7 +45,7 @@ export interface StreamCanvasProps extends Omit<HTMLAttributes<HTMLDivElement>, 
   /**
    * `auto` paints in a worker through an OffscreenCanvas where the browser
    * allows it and on the main thread otherwise; `main` forces the main thread.
-   * Read once on mount.
+   * Read when the canvas is created (on mount and when `client` changes).
    * @default 'auto'
    */
   thread?: RenderThread;
@@ -124,7 +123,7 @@ export const StreamCanvas = forwardRef<StreamCanvasHandle, StreamCanvasProps>(fu
     wrapper.appendChild(canvas);
     canvasRef.current = canvas;
 
-    const renderer = createFrameRenderer(canvas, thread, (stats) => {
+    const renderer = createFrameRenderer(canvas, { thread, client, report: (stats) => {
       statsRef.current = stats;
       canvas.dataset.framesReceived = String(stats.received);
       canvas.dataset.framesDecoded = String(stats.decoded);
@@ -134,7 +133,7 @@ export const StreamCanvas = forwardRef<StreamCanvasHandle, StreamCanvasProps>(fu
       canvas.dataset.thread = stats.thread;
       canvas.dataset.backingSize = `${stats.width}x${stats.height}`;
       onStatsRef.current?.(stats);
-    });
+    } });
     renderer.setFit(fitRef.current);
     rendererRef.current = renderer;
 
@@ -167,8 +166,10 @@ export const StreamCanvas = forwardRef<StreamCanvasHandle, StreamCanvasProps>(fu
       canvasRef.current = null;
       canvas.remove();
     };
-    // `thread` and `label` are read once per mount, by design.
-  }, []);
+    // A canvas handed to a client's worker can't move to another client's,
+    // so a new client gets a new canvas; `thread` and `label` are read here
+    // by design.
+  }, [client]);
 
   useEffect(() => {
     rendererRef.current?.setFit(fit);
@@ -177,15 +178,6 @@ export const StreamCanvas = forwardRef<StreamCanvasHandle, StreamCanvasProps>(fu
   useEffect(() => {
     canvasRef.current?.setAttribute('aria-label', label);
   }, [label]);
-
-  useEffect(() => {
-    if (!client) return;
-    const onFrame = (frame: { data: Uint8Array }) => rendererRef.current?.submit(frame.data);
-    client.on('frame', onFrame);
-    return () => {
-      client.off('frame', onFrame);
-    };
-  }, [client]);
 
   return <div ref={wrapperRef} data-fit={fit} style={{ ...WRAPPER_STYLE, ...style }} {...rest} />;
 });

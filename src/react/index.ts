@@ -6,6 +6,8 @@
  */
 export { useFrameStream } from './useFrameStream.js';
 export type { UseFrameStreamOptions, UseFrameStreamResult } from './useFrameStream.js';
+export { WorkerFrameStreamClient } from './worker-client.js';
+export type { StreamClient } from './worker-client.js';
 export { StreamCanvas } from './StreamCanvas.js';
 export type { StreamCanvasProps, StreamCanvasHandle, FrameEmitterLike } from './StreamCanvas.js';
 export { Controls } from './Controls.js';

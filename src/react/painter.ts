@@ -1,10 +1,8 @@
 /**
  * The frame painter: decode a JPEG, draw it scaled, count what happened.
  *
- * The same two functions run on the main thread and, stringified, inside a
- * worker that owns an OffscreenCanvas (see worker.ts). That is why they refer
- * to nothing outside their own bodies and their parameters: a function's
- * source is all a Blob-URL worker gets, whatever bundler built the page.
+ * The same code runs on the main thread and inside the framestream worker
+ * (stream-worker.ts), where it owns an OffscreenCanvas.
  */
 
 /** How a frame is scaled into a canvas of a different shape. */
@@ -32,6 +30,12 @@ export interface PainterStats {
   errors: number;
   /** Decode time of the last frame, ms. */
   lastDecodeMs: number;
+  /**
+   * Age of the frame on screen when it was painted: capture on the server to
+   * drawn here, ms, corrected for the clock difference. `null` when unknown
+   * (a bare-JPEG server, frames fed through a ref, before the first clock estimate).
+   */
+  frameAgeMs: number | null;
   /** Bitmaps created and not yet closed (at most two: the shown one and one decoding). */
   liveBitmaps: number;
   /** Canvas backing-store size in device pixels. */
@@ -44,8 +48,6 @@ export interface PainterStats {
 /**
  * `cover` fills the canvas and crops the overflow; `contain` shows the whole
  * image and letterboxes. Both keep the aspect ratio and centre the image.
- *
- * Kept free of outside references: it is shipped to the worker as source.
  */
 export function fitRect(srcW: number, srcH: number, dstW: number, dstH: number, mode: FitMode): FitRect {
   if (!(srcW > 0 && srcH > 0 && dstW > 0 && dstH > 0)) return { x: 0, y: 0, width: 0, height: 0 };
@@ -59,8 +61,11 @@ export function fitRect(srcW: number, srcH: number, dstW: number, dstH: number, 
 
 /** What {@link createPainter} returns. */
 export interface Painter {
-  /** Queue a JPEG; it replaces (drops) any frame still waiting for the decoder. */
-  submit(bytes: Uint8Array): void;
+  /**
+   * Queue a JPEG; it replaces (drops) any frame still waiting for the decoder.
+   * `capturedAt` is its capture time on this machine's wall clock, if known.
+   */
+  submit(bytes: Uint8Array, capturedAt?: number | null): void;
   resize(width: number, height: number): void;
   setFit(mode: FitMode): void;
   /** Forget the shown frame and any waiting one; paint black. */
@@ -77,8 +82,6 @@ type Ctx2D = CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
  * slow decoder shows the newest frame rather than a growing backlog. Every
  * bitmap is closed as soon as a newer one is drawn (the shown one is kept so
  * a resize or fit change can repaint without waiting for the next frame).
- *
- * Kept free of outside references: it is shipped to the worker as source.
  */
 export function createPainter(
   canvas: AnyCanvas,
@@ -91,6 +94,7 @@ export function createPainter(
   const ctx = canvas.getContext('2d', { alpha: false, desynchronized: true }) as Ctx2D | null;
   let mode: FitMode = 'cover';
   let pending: Uint8Array | null = null;
+  let pendingCapturedAt: number | null = null;
   let decoding = false;
   let shown: ImageBitmap | null = null;
   let destroyed = false;
@@ -101,6 +105,7 @@ export function createPainter(
     dropped: 0,
     errors: 0,
     lastDecodeMs: 0,
+    frameAgeMs: null,
     liveBitmaps: 0,
     width: canvas.width,
     height: canvas.height,
@@ -119,6 +124,7 @@ export function createPainter(
   function pump(): void {
     if (decoding || !pending || destroyed) return;
     const bytes = pending;
+    const capturedAt = pendingCapturedAt;
     pending = null;
     decoding = true;
     const started = performance.now();
@@ -140,6 +146,7 @@ export function createPainter(
         shown = bitmap;
         draw();
         stats.painted++;
+        stats.frameAgeMs = capturedAt === null ? null : performance.timeOrigin + performance.now() - capturedAt;
         report({ ...stats });
         pump();
       },
@@ -155,11 +162,12 @@ export function createPainter(
 
   draw();
   return {
-    submit(bytes) {
+    submit(bytes, capturedAt = null) {
       if (destroyed) return;
       stats.received++;
       if (pending) stats.dropped++;
       pending = bytes;
+      pendingCapturedAt = capturedAt;
       pump();
     },
     resize(width, height) {

@@ -1,173 +1,167 @@
 import { createPainter, fitRect, type FitMode, type Painter, type PainterStats } from './painter.js';
+import { WorkerHost } from './worker-host.js';
 
 /**
- * Chooses where frames are decoded and painted: in a worker that owns the
- * canvas through an OffscreenCanvas when the browser allows it, otherwise on
- * the main thread. Both run the same painter (painter.ts).
+ * Chooses where frames are decoded and painted, and where they come from.
  *
- * The worker is built from a Blob URL holding the painter's source, so it
- * works from node_modules under any bundler without resolving a worker file.
- * Where a Content-Security-Policy forbids blob: workers, or the worker fails
- * to start for any other reason, the main-thread painter takes over. The
- * canvas is transferred only once the worker has said it is alive, because
- * a transferred canvas can never again give a 2D context to the main thread.
+ * - Given a client whose stream runs in a worker (see worker-client.ts), the
+ *   canvas is transferred to that worker and painted there straight from the
+ *   socket: the main thread does nothing per frame.
+ * - Otherwise frames arrive on the main thread (a client's `'frame'` events
+ *   or `submit`) and are painted in a worker of the canvas's own, started
+ *   with the first frame, or on the main thread where workers with
+ *   OffscreenCanvas are unavailable or refused.
+ *
+ * A worker that fails before it is ready leaves the canvas on the main
+ * thread, fed through `'frame'` events.
  */
 
 /** Which thread a renderer should use. */
 export type RenderThread = 'auto' | 'worker' | 'main';
 
-/** Messages the main thread sends the worker. */
-type ToWorker =
-  | { type: 'init'; canvas: OffscreenCanvas; fit: FitMode; width: number; height: number }
-  | { type: 'frame'; buffer: ArrayBuffer }
-  | { type: 'resize'; width: number; height: number }
-  | { type: 'fit'; fit: FitMode }
-  | { type: 'clear' }
-  | { type: 'destroy' };
-
-/** The worker's entry point; shipped as source, so it refers only to its parameters. */
-function workerMain(create: typeof createPainter, fit: typeof fitRect): void {
-  const scope = self as unknown as DedicatedWorkerGlobalScopeLike;
-  let painter: Painter | null = null;
-  scope.onmessage = (event: MessageEvent) => {
-    const msg = event.data as ToWorker;
-    if (msg.type === 'init') {
-      painter = create(msg.canvas, 'worker', (stats) => scope.postMessage({ type: 'stats', stats }), fit);
-      painter.setFit(msg.fit);
-      painter.resize(msg.width, msg.height);
-    } else if (painter) {
-      if (msg.type === 'frame') painter.submit(new Uint8Array(msg.buffer));
-      else if (msg.type === 'resize') painter.resize(msg.width, msg.height);
-      else if (msg.type === 'fit') painter.setFit(msg.fit);
-      else if (msg.type === 'clear') painter.clear();
-      else if (msg.type === 'destroy') painter.destroy();
-    }
-  };
-  scope.postMessage({ type: 'ready' });
+/** Anything that emits `'frame'` events with JPEG bytes: a `FrameStreamClient`, or a stand-in. */
+export interface FrameEmitterLike {
+  on(event: 'frame', listener: (frame: FrameLike) => void): unknown;
+  off(event: 'frame', listener: (frame: FrameLike) => void): unknown;
 }
 
-/** The part of a worker's global scope `workerMain` uses (the DOM lib has no worker types here). */
-interface DedicatedWorkerGlobalScopeLike {
-  onmessage: ((event: MessageEvent) => void) | null;
-  postMessage(message: unknown): void;
+/** The part of a frame the renderer reads. */
+export interface FrameLike {
+  data: Uint8Array;
+  receivedTime?: number;
+  latencyMs?: number | null;
+}
+
+/** A client that can paint canvases in the worker its stream runs in. */
+export interface PaintHostProvider {
+  /** The worker, while the stream runs there; `null` once it fell back to the main thread. */
+  readonly paintHost: WorkerHost | null;
+}
+
+function paintHostOf(client: FrameEmitterLike | null | undefined): WorkerHost | null {
+  const host = (client as Partial<PaintHostProvider> | null | undefined)?.paintHost;
+  return host instanceof WorkerHost && !host.failed ? host : null;
+}
+
+/** Capture time on this machine's clock, when the frame carries what it takes. */
+function capturedAt(frame: FrameLike): number | null {
+  return typeof frame.receivedTime === 'number' && typeof frame.latencyMs === 'number' ? frame.receivedTime - frame.latencyMs : null;
 }
 
 /** One renderer per canvas; same calls whichever thread paints. */
 export interface FrameRenderer {
-  submit(bytes: Uint8Array): void;
+  /** Paint a JPEG fed from the main thread. */
+  submit(bytes: Uint8Array, capturedAt?: number | null): void;
   resize(width: number, height: number): void;
   setFit(mode: FitMode): void;
   clear(): void;
   destroy(): void;
 }
 
-function workerSupported(canvas: HTMLCanvasElement): boolean {
-  return (
-    typeof Worker !== 'undefined' &&
-    typeof OffscreenCanvas !== 'undefined' &&
-    typeof canvas.transferControlToOffscreen === 'function' &&
-    typeof URL !== 'undefined' &&
-    typeof URL.createObjectURL === 'function'
-  );
-}
-
-function startWorker(): { worker: Worker; url: string } | null {
-  const source = `(${workerMain.toString()})(${createPainter.toString()}, ${fitRect.toString()});`;
-  let url: string | null = null;
-  try {
-    url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
-    return { worker: new Worker(url), url };
-  } catch {
-    // CSP without `worker-src blob:` throws here in some browsers.
-    if (url) URL.revokeObjectURL(url);
-    return null;
-  }
+export interface FrameRendererOptions {
+  thread: RenderThread;
+  report: (stats: PainterStats) => void;
+  /** Paint this client's frames. */
+  client?: FrameEmitterLike | null;
 }
 
 /**
- * Starts a renderer on `canvas`. Frames submitted before the worker answers
- * are held (newest only) and painted once the thread is chosen.
+ * Starts a renderer on `canvas`. Frames submitted before the painter is
+ * ready are held (newest only) and painted once it is.
  */
-export function createFrameRenderer(
-  canvas: HTMLCanvasElement,
-  thread: RenderThread,
-  report: (stats: PainterStats) => void,
-): FrameRenderer {
+export function createFrameRenderer(canvas: HTMLCanvasElement, options: FrameRendererOptions): FrameRenderer {
+  const { thread, report, client } = options;
   let fit: FitMode = 'cover';
   let size = { width: canvas.width, height: canvas.height };
-  let held: Uint8Array | null = null;
+  let held: { bytes: Uint8Array; capturedAt: number | null } | null = null;
   let heldDrops = 0;
   let target: Painter | null = null;
+  let starting = false;
   let destroyed = false;
-  let worker: Worker | null = null;
+  let ownHost: WorkerHost | null = null;
+  let subscribed = false;
   // Frames dropped while the thread was being chosen still count as dropped.
   const emit = (stats: PainterStats) =>
     report({ ...stats, received: stats.received + heldDrops, dropped: stats.dropped + heldDrops });
 
-  const useMain = () => {
-    if (destroyed || target) return;
-    target = createPainter(canvas, 'main', emit, fitRect);
-    adopt();
-  };
-  // Replays what arrived while the thread was being chosen.
-  const adopt = () => {
-    if (!target) return;
-    target.setFit(fit);
-    target.resize(size.width, size.height);
-    if (held) target.submit(held);
-    held = null;
+  // Always a fresh copy: the frame's view shares its buffer with the message
+  // other 'frame' listeners still read, the decode is asynchronous, and the
+  // worker path transfers (detaches) the buffer.
+  const onFrame = (frame: FrameLike) => submit(frame.data.slice(), capturedAt(frame));
+  const subscribe = () => {
+    if (!client || subscribed || destroyed) return;
+    subscribed = true;
+    client.on('frame', onFrame);
   };
 
-  const started = thread !== 'main' && workerSupported(canvas) ? startWorker() : null;
-  if (!started) {
+  // Replays what arrived while the thread was being chosen.
+  const adopt = (painter: Painter) => {
+    target = painter;
+    painter.setFit(fit);
+    painter.resize(size.width, size.height);
+    if (held) painter.submit(held.bytes, held.capturedAt);
+    held = null;
+  };
+  const useMain = () => {
+    if (destroyed || target) return;
+    adopt(createPainter(canvas, 'main', emit, fitRect));
+  };
+  const useHost = (host: WorkerHost, fromClient: boolean) => {
+    if (destroyed || target) return;
+    const id = host.nextPainterId();
+    const stopListening = host.onMessage((msg) => {
+      if (msg.type === 'stats' && msg.id === id) emit(msg.stats);
+    });
+    const offscreen = canvas.transferControlToOffscreen();
+    host.post({ type: 'paint-init', id, canvas: offscreen, fit, width: size.width, height: size.height, fromClient }, [offscreen]);
+    const post = host.post.bind(host);
+    adopt({
+      submit: (bytes, at = null) =>
+        post({ type: 'paint-frame', id, buffer: bytes.buffer as ArrayBuffer, capturedAt: at }, [bytes.buffer as ArrayBuffer]),
+      resize: (width, height) => post({ type: 'paint-resize', id, width, height }),
+      setFit: (mode) => post({ type: 'paint-fit', id, fit: mode }),
+      clear: () => post({ type: 'paint-clear', id }),
+      destroy: () => {
+        post({ type: 'paint-destroy', id });
+        stopListening();
+      },
+    });
+  };
+  const onHostFailed = () => {
+    ownHost = null;
     useMain();
+    subscribe();
+  };
+
+  // Starts the canvas's own painter, once there is something to paint.
+  const start = () => {
+    if (starting) return;
+    starting = true;
+    const host = thread === 'main' ? null : WorkerHost.start();
+    if (!host) return useMain();
+    ownHost = host;
+    host.whenSettled(() => useHost(host, false), onHostFailed);
+  };
+
+  function submit(bytes: Uint8Array, at: number | null = null): void {
+    if (destroyed) return;
+    if (target) return target.submit(bytes, at);
+    if (held) heldDrops++;
+    held = { bytes, capturedAt: at };
+    start();
+  }
+
+  const clientHost = thread === 'main' ? null : paintHostOf(client);
+  if (clientHost) {
+    starting = true; // painted in the client's worker, never in one of its own
+    clientHost.whenSettled(() => useHost(clientHost, true), onHostFailed);
   } else {
-    worker = started.worker;
-    const post = (msg: ToWorker, transfer: Transferable[] = []) => worker?.postMessage(msg, transfer);
-    let ready = false;
-    const fallback = () => {
-      worker?.terminate();
-      worker = null;
-      URL.revokeObjectURL(started.url);
-      if (!ready) useMain();
-    };
-    worker.onerror = (event) => {
-      event.preventDefault();
-      fallback();
-    };
-    worker.onmessage = (event: MessageEvent) => {
-      const msg = event.data as { type: string; stats?: PainterStats };
-      if (msg.type === 'ready' && !ready && !destroyed) {
-        ready = true;
-        URL.revokeObjectURL(started.url);
-        const offscreen = canvas.transferControlToOffscreen();
-        post({ type: 'init', canvas: offscreen, fit, width: size.width, height: size.height }, [offscreen]);
-        target = {
-          // `bytes` is already the renderer's own copy, so it can be transferred.
-          submit: (bytes) => post({ type: 'frame', buffer: bytes.buffer as ArrayBuffer }, [bytes.buffer as ArrayBuffer]),
-          resize: (width, height) => post({ type: 'resize', width, height }),
-          setFit: (mode) => post({ type: 'fit', fit: mode }),
-          clear: () => post({ type: 'clear' }),
-          destroy: () => post({ type: 'destroy' }),
-        };
-        if (held) target.submit(held);
-        held = null;
-      } else if (msg.type === 'stats' && msg.stats) {
-        emit(msg.stats);
-      }
-    };
+    subscribe();
   }
 
   return {
-    submit(bytes) {
-      if (destroyed) return;
-      // Always a fresh copy: the caller's view usually shares its buffer with
-      // the WebSocket message other 'frame' listeners still read, the decode
-      // is asynchronous, and the worker path transfers (detaches) the buffer.
-      const copy = bytes.slice();
-      if (target) return target.submit(copy);
-      if (held) heldDrops++;
-      held = copy;
+    submit(bytes, at = null) {
+      submit(bytes.slice(), at);
     },
     resize(width, height) {
       size = { width, height };
@@ -185,10 +179,11 @@ export function createFrameRenderer(
       if (destroyed) return;
       destroyed = true;
       held = null;
+      if (subscribed) client?.off('frame', onFrame);
       target?.destroy();
       target = null;
-      worker?.terminate();
-      worker = null;
+      ownHost?.terminate();
+      ownHost = null;
     },
   };
 }

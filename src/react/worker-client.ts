@@ -1,0 +1,243 @@
+import type { EventEmitter } from 'eventemitter3';
+import { FrameStreamClient, FrameStreamError } from 'framestream/client';
+import type {
+  ClientSnapshot,
+  ClientStats,
+  ClientStatus,
+  FrameStreamClientOptions,
+  FrameStreamErrorCode,
+  FrameStreamEvents,
+} from 'framestream/client';
+import { checkMaxFps, serializeControlData } from '../client/options.js';
+import { SafeEmitter } from '../client/safe-emitter.js';
+import type { PaintHostProvider } from './renderer.js';
+import { WorkerHost } from './worker-host.js';
+import type { FromWorker, ToWorker, WorkerClientOptions } from './worker-protocol.js';
+
+/**
+ * What a UI needs of a stream client: the public surface shared by
+ * `FrameStreamClient` and {@link WorkerFrameStreamClient}.
+ */
+export interface StreamClient
+  extends EventEmitter<FrameStreamEvents>,
+    Pick<
+      FrameStreamClient,
+      'status' | 'connect' | 'disconnect' | 'destroy' | 'setMaxFps' | 'send' | 'getStats' | 'subscribe' | 'getSnapshot'
+    > {}
+
+type EventName = EventEmitter.EventNames<FrameStreamEvents>;
+type Listener<E extends EventName> = EventEmitter.EventListener<FrameStreamEvents, E>;
+
+const FUNCTION_OPTIONS = ['WebSocket', 'reconnectPolicy', 'random'] as const;
+
+/**
+ * A `FrameStreamClient` whose WebSocket lives in a worker. Every message is
+ * received on the worker's thread, and a {@link StreamCanvas} given this
+ * client paints in that same worker, so the page's main thread does nothing
+ * per frame: it gets status changes, the snapshot (about once a second) and
+ * the events it listens for.
+ *
+ * Same methods and events as `FrameStreamClient`, with these differences:
+ * - `frame` and `latency` events cross from the worker only while something
+ *   listens for them, and a `frame` then costs a copy of the JPEG; listen to
+ *   them only when needed.
+ * - `getStats()` is as of the last snapshot (at most `fpsInterval` old).
+ * - `setMaxFps` and `send` return whether a framestream.v1 connection was up
+ *   as last reported, since the worker sends asynchronously.
+ * - Options that are functions (`WebSocket`, `reconnectPolicy`, `random`)
+ *   cannot cross to a worker: {@link WorkerFrameStreamClient.start} returns
+ *   `null` for them, as it does where workers are unavailable.
+ *
+ * Where the worker fails to start after all (a Content-Security-Policy
+ * without `worker-src blob:`), it carries on with a `FrameStreamClient` on
+ * the main thread, with no change visible to listeners.
+ *
+ * `useFrameStream` makes one of these where it can; use it directly without React.
+ *
+ * @example
+ * const client = WorkerFrameStreamClient.start({ url: '/ws/test/', autoConnect: true })
+ *   ?? new FrameStreamClient({ url: '/ws/test/', autoConnect: true });
+ */
+export class WorkerFrameStreamClient extends SafeEmitter implements PaintHostProvider {
+  private host: WorkerHost | null;
+  private inner: FrameStreamClient | null = null;
+  private readonly options: WorkerClientOptions;
+  private snapshot: ClientSnapshot;
+  private readonly subscribers = new Set<() => void>();
+  private _status: ClientStatus = 'disconnected';
+  private wantConnected = false;
+  private maxFps: number | null;
+  private forwarding = { frame: false, latency: false };
+  private destroyed = false;
+
+  /**
+   * A client streaming in a new worker, or `null` where that cannot work
+   * (no Worker or OffscreenCanvas, a worker refused at once, or an option
+   * that is a function). Options are checked first, exactly as
+   * `new FrameStreamClient(options)` checks them.
+   */
+  static start(options: FrameStreamClientOptions): WorkerFrameStreamClient | null {
+    // The checks, the defaults and the first snapshot come from a real
+    // client that never connects: one source of truth for all three.
+    const probe = new FrameStreamClient({ ...options, autoConnect: false });
+    const snapshot = probe.getSnapshot();
+    probe.destroy();
+    if (FUNCTION_OPTIONS.some((key) => options[key] !== undefined)) return null;
+    const host = WorkerHost.start();
+    return host ? new WorkerFrameStreamClient(host, options, snapshot) : null;
+  }
+
+  private constructor(host: WorkerHost, options: FrameStreamClientOptions, snapshot: ClientSnapshot) {
+    super();
+    const { autoConnect, ...rest } = options;
+    this.options = rest as WorkerClientOptions;
+    this.host = host;
+    this.snapshot = snapshot;
+    this.maxFps = checkMaxFps(options.maxFps);
+    host.onMessage((msg) => this.onWorkerMessage(msg));
+    host.whenSettled(
+      () => {},
+      () => this.fallBack(),
+    );
+    this.post({ type: 'client-create', options: this.options });
+    if (autoConnect) this.connect();
+  }
+
+  /** Current connection state; every change is also a `status` event. */
+  get status(): ClientStatus {
+    return this._status;
+  }
+
+  /** The worker canvases are painted in; `null` once the client fell back to the main thread. */
+  get paintHost(): WorkerHost | null {
+    return this.inner || this.destroyed ? null : this.host;
+  }
+
+  connect(): void {
+    if (this.destroyed) throw new Error('FrameStreamClient was destroyed; create a new one');
+    this.wantConnected = true;
+    if (this.inner) this.inner.connect();
+    else this.post({ type: 'client-connect' });
+  }
+
+  disconnect(): void {
+    this.wantConnected = false;
+    if (this.inner) this.inner.disconnect();
+    else this.post({ type: 'client-disconnect' });
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.disconnect();
+    this.destroyed = true;
+    this.inner?.destroy();
+    this.removeAllListeners();
+    this.subscribers.clear();
+    // Let the worker send its close frame (code 1000) before it is stopped.
+    const host = this.host;
+    this.host = null;
+    if (host) setTimeout(() => host.terminate(), 1000);
+  }
+
+  setMaxFps(fps: number | null): boolean {
+    this.maxFps = checkMaxFps(fps);
+    if (this.inner) return this.inner.setMaxFps(this.maxFps);
+    this.post({ type: 'client-set-max-fps', fps: this.maxFps });
+    return this.framedAndConnected();
+  }
+
+  send(data: unknown): boolean {
+    const json = serializeControlData(data);
+    if (this.inner) return this.inner.send(JSON.parse(json));
+    this.post({ type: 'client-send', json });
+    return this.framedAndConnected();
+  }
+
+  getStats(): ClientStats {
+    if (this.inner) return this.inner.getStats();
+    return { ...this.snapshot.stats, status: this._status };
+  }
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.subscribers.add(listener);
+    return () => this.subscribers.delete(listener);
+  };
+
+  getSnapshot = (): ClientSnapshot => this.snapshot;
+
+  // Per-frame events cross from the worker only while someone listens.
+  override on<E extends EventName>(event: E, fn: Listener<E>, context?: unknown): this {
+    return this.afterListenersChange(super.on(event, fn, context));
+  }
+  override addListener<E extends EventName>(event: E, fn: Listener<E>, context?: unknown): this {
+    return this.afterListenersChange(super.addListener(event, fn, context));
+  }
+  override once<E extends EventName>(event: E, fn: Listener<E>, context?: unknown): this {
+    return this.afterListenersChange(super.once(event, fn, context));
+  }
+  override off<E extends EventName>(event: E, fn?: Listener<E>, context?: unknown, once?: boolean): this {
+    return this.afterListenersChange(super.off(event, fn, context, once));
+  }
+  override removeListener<E extends EventName>(event: E, fn?: Listener<E>, context?: unknown, once?: boolean): this {
+    return this.afterListenersChange(super.removeListener(event, fn, context, once));
+  }
+  override removeAllListeners(event?: EventName): this {
+    return this.afterListenersChange(super.removeAllListeners(event));
+  }
+
+  private afterListenersChange<T>(result: T): T {
+    const wanted = { frame: this.listenerCount('frame') > 0, latency: this.listenerCount('latency') > 0 };
+    if (wanted.frame !== this.forwarding.frame || wanted.latency !== this.forwarding.latency) {
+      this.forwarding = wanted;
+      this.post({ type: 'client-forward', events: wanted });
+    }
+    return result;
+  }
+
+  private post(msg: ToWorker): void {
+    if (!this.inner) this.host?.post(msg);
+  }
+
+  private framedAndConnected(): boolean {
+    return this._status === 'connected' && this.snapshot.stats.framed === true;
+  }
+
+  private onWorkerMessage(msg: FromWorker): void {
+    if (this.destroyed || this.inner) return;
+    if (msg.type === 'client-snapshot') {
+      this.setSnapshot(msg.snapshot);
+    } else if (msg.type === 'client-event') {
+      if (msg.event === 'status') this._status = msg.args[0] as ClientStatus;
+      (this.emitSafe as (event: string, ...args: unknown[]) => void)(msg.event, ...msg.args);
+    } else if (msg.type === 'client-error') {
+      this.emitSafe('error', new FrameStreamError(msg.code as FrameStreamErrorCode, msg.message));
+    }
+  }
+
+  private setSnapshot(snapshot: ClientSnapshot): void {
+    this.snapshot = snapshot;
+    for (const listener of [...this.subscribers]) {
+      try {
+        listener();
+      } catch (err) {
+        this.reportListenerError('subscribe', err);
+      }
+    }
+  }
+
+  /** The worker failed to start: carry on with a client on the main thread. */
+  private fallBack(): void {
+    if (this.destroyed || this.inner) return;
+    const inner = new FrameStreamClient({ ...this.options, autoConnect: false, maxFps: this.maxFps ?? undefined });
+    this.inner = inner;
+    this.host = null;
+    for (const event of ['status', 'open', 'frame', 'fps', 'latency', 'metrics', 'reconnecting', 'control', 'error', 'close'] as const) {
+      inner.on(event, (...args: unknown[]) => {
+        if (event === 'status') this._status = args[0] as ClientStatus;
+        (this.emitSafe as (event: string, ...args: unknown[]) => void)(event, ...args);
+      });
+    }
+    inner.subscribe(() => this.setSnapshot(inner.getSnapshot()));
+    if (this.wantConnected) inner.connect();
+  }
+}
