@@ -69,7 +69,7 @@ export function serializeControlData(data: unknown): string {
  * into `ws(s):`, so `url: '/ws/test/'` works in an app served by the stream's
  * own server.
  */
-function resolveUrl(url: unknown): string {
+export function resolveUrl(url: unknown): string {
   if (typeof url !== 'string' || url === '') {
     throw new TypeError(`Expected \`url\` to be a non-empty string, got \`${String(url)}\``);
   }

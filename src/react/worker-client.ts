@@ -8,7 +8,7 @@ import type {
   FrameStreamErrorCode,
   FrameStreamEvents,
 } from 'framestream/client';
-import { checkMaxFps, serializeControlData } from '../client/options.js';
+import { checkMaxFps, resolveUrl, serializeControlData } from '../client/options.js';
 import { SafeEmitter } from '../client/safe-emitter.js';
 import type { PaintHostProvider } from './renderer.js';
 import { WorkerHost } from './worker-host.js';
@@ -90,7 +90,9 @@ export class WorkerFrameStreamClient extends SafeEmitter implements PaintHostPro
   private constructor(host: WorkerHost, options: FrameStreamClientOptions, snapshot: ClientSnapshot) {
     super();
     const { autoConnect, ...rest } = options;
-    this.options = rest as WorkerClientOptions;
+    // Resolved here: in the worker, a relative URL would resolve against
+    // the worker's blob: URL rather than the page.
+    this.options = { ...(rest as WorkerClientOptions), url: resolveUrl(options.url) };
     this.host = host;
     this.snapshot = snapshot;
     this.maxFps = checkMaxFps(options.maxFps);

@@ -1,0 +1,189 @@
+import { createServer, type Server } from 'node:http';
+import { resolve } from 'node:path';
+import { build } from 'esbuild';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFrameStreamServer, type FrameStreamServer } from '../../src/server/index.js';
+import { launchChromium, type LaunchedBrowser } from '../support/browser.js';
+import { closeServer, listen } from '../support/net.js';
+
+// The socket in the painting worker, in real Chromium: the built
+// framestream/react as an app bundles it, against a real stream server. A
+// wrapper counts every WebSocket the page's main thread opens; with the
+// hook's defaults there must be none, while the canvas paints.
+const root = resolve(__dirname, '../..');
+
+const ENTRY = `
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { StreamCanvas, useFrameStream, WorkerFrameStreamClient } from ${JSON.stringify(resolve(root, 'dist/react/index.js'))};
+
+const params = new URLSearchParams(location.search);
+const withOnFrame = params.has('onFrame');
+const thread = params.get('thread') ?? 'auto';
+window.__frames = 0;
+
+function App() {
+  const stream = useFrameStream({
+    url: '/ws/test/',
+    autoConnect: true,
+    thread,
+    onFrame: withOnFrame ? (frame) => { window.__frames++; window.__lastFrameSize = frame.data.byteLength; } : undefined,
+  });
+  window.__stream = stream;
+  window.__inWorker = stream.client instanceof WorkerFrameStreamClient;
+  return <StreamCanvas client={stream.client} onStats={(s) => { window.__stats = s; }} style={{ width: 320, height: 240 }} />;
+}
+const root = createRoot(document.getElementById('root'));
+root.render(<StrictMode><App /></StrictMode>);
+window.__unmount = () => root.unmount();
+`;
+
+// Runs before the page's scripts: counts sockets opened on the main thread.
+const COUNT_MAIN_THREAD_SOCKETS = `
+  window.__mainSockets = 0;
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) { super(...args); window.__mainSockets++; }
+  };
+`;
+
+let bundle: string;
+let http: Server;
+let stream: FrameStreamServer;
+let chromium: LaunchedBrowser;
+let baseUrl: string;
+const controls: unknown[] = [];
+const closeCodes: number[] = [];
+
+beforeAll(async () => {
+  const result = await build({
+    stdin: { contents: ENTRY, loader: 'tsx', resolveDir: root },
+    bundle: true,
+    write: false,
+    format: 'esm',
+    jsx: 'automatic',
+    define: { 'process.env.NODE_ENV': '"production"' },
+    logLevel: 'silent',
+    alias: { 'framestream/client': resolve(root, 'dist/client/index.js') },
+  });
+  bundle = result.outputFiles[0]!.text;
+  http = createServer((req, res) => {
+    if (req.url === '/app.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);
+    else res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><div id="root"></div><script type="module" src="/app.js"></script>');
+  });
+  stream = createFrameStreamServer({ server: http, source: 'pattern', width: 160, height: 120, fps: 30 });
+  stream.on('control', (data) => controls.push(data));
+  stream.on('disconnect', ({ code }) => closeCodes.push(code));
+  baseUrl = `http://127.0.0.1:${await listen(http)}`;
+  chromium = await launchChromium();
+}, 120_000);
+
+afterAll(async () => {
+  await chromium?.close();
+  await stream?.close();
+  if (http) await closeServer(http);
+});
+
+async function openApp(query = ''): Promise<{ page: Page; problems: string[] }> {
+  const page = await chromium.browser.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (err) => problems.push(String(err)));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') problems.push(msg.text());
+  });
+  await page.addInitScript(COUNT_MAIN_THREAD_SOCKETS);
+  await page.goto(`${baseUrl}/${query}`);
+  return { page, problems };
+}
+
+const read = <T>(page: Page, expression: string) => page.evaluate(expression) as Promise<T>;
+const painted = (page: Page) => read<number>(page, 'window.__stats?.painted ?? 0');
+
+describe('useFrameStream with a StreamCanvas, socket in the worker', () => {
+  it('paints with no WebSocket on the main thread and one socket at the server', async () => {
+    const { page, problems } = await openApp();
+    await expect.poll(() => painted(page), { timeout: 20_000 }).toBeGreaterThan(10);
+    expect(await read(page, 'window.__inWorker')).toBe(true);
+    expect(await read(page, 'window.__mainSockets')).toBe(0);
+    expect(await read(page, 'window.__stats.thread')).toBe('worker');
+    expect(await page.locator('canvas').count()).toBe(1);
+    expect(stream.clientCount).toBe(1); // Strict Mode's double mount left one socket
+    await expect.poll(() => page.workers().length, { timeout: 5_000 }).toBe(1);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('brings status, FPS and latency to the main thread through the snapshot', async () => {
+    const { page } = await openApp();
+    await expect.poll(() => read(page, 'window.__stream.status'), { timeout: 20_000 }).toBe('connected');
+    await expect.poll(() => read<number>(page, 'window.__stream.metrics.fps'), { timeout: 10_000 }).toBeGreaterThan(5);
+    const snapshot = await read<{ stats: { framed: boolean; framesReceived: number }; latency: { p50: number } | null }>(
+      page,
+      'window.__stream.snapshot',
+    );
+    expect(snapshot.stats.framed).toBe(true);
+    expect(snapshot.stats.framesReceived).toBeGreaterThan(0);
+    expect(snapshot.latency?.p50).toBeGreaterThanOrEqual(0);
+    await page.close();
+  });
+
+  it('reports the age of each painted frame, capture to drawn', async () => {
+    const { page } = await openApp();
+    await expect.poll(() => painted(page), { timeout: 20_000 }).toBeGreaterThan(10);
+    // The first frames can come before the first clock estimate (age unknown).
+    await expect.poll(() => read(page, 'typeof window.__stats.frameAgeMs'), { timeout: 10_000 }).toBe('number');
+    const age = await read<number>(page, 'window.__stats.frameAgeMs');
+    expect(age).toBeGreaterThan(-50); // corrected by an estimate, so not exact
+    expect(age).toBeLessThan(5_000);
+    await page.close();
+  });
+
+  it('sends control messages and the FPS cap from the worker to the server', async () => {
+    const { page } = await openApp();
+    await expect.poll(() => read(page, 'window.__stream.status'), { timeout: 20_000 }).toBe('connected');
+    await page.evaluate(() => (window as any).__stream.client.send({ prompt: 'from the worker' }));
+    await expect.poll(() => controls, { timeout: 10_000 }).toContainEqual({ prompt: 'from the worker' });
+    await page.evaluate(() => (window as any).__stream.setMaxFps(4));
+    const before = await painted(page);
+    await page.waitForTimeout(3_000);
+    // 30 FPS uncapped; at 4 FPS three seconds bring about 12 (the first
+    // second may still carry frames sent before the cap arrived).
+    expect((await painted(page)) - before).toBeLessThan(45);
+    await page.close();
+  });
+
+  it('copies frames to the main thread only for onFrame', async () => {
+    const { page } = await openApp('?onFrame');
+    await expect.poll(() => read<number>(page, 'window.__frames'), { timeout: 20_000 }).toBeGreaterThan(5);
+    expect(await read<number>(page, 'window.__lastFrameSize')).toBeGreaterThan(100);
+    expect(await read(page, 'window.__mainSockets')).toBe(0);
+    await page.close();
+  });
+
+  it('closes its socket with code 1000 on disconnect and on unmount', async () => {
+    const { page } = await openApp();
+    await expect.poll(() => stream.clientCount, { timeout: 20_000 }).toBe(1);
+    const closedBefore = closeCodes.length;
+    await page.evaluate(() => (window as any).__stream.disconnect());
+    await expect.poll(() => stream.clientCount, { timeout: 10_000 }).toBe(0);
+    expect(closeCodes.slice(closedBefore)).toEqual([1000]);
+
+    await page.evaluate(() => (window as any).__stream.connect());
+    await expect.poll(() => stream.clientCount, { timeout: 10_000 }).toBe(1);
+    await page.evaluate(() => (window as any).__unmount());
+    await expect.poll(() => stream.clientCount, { timeout: 10_000 }).toBe(0);
+    expect(closeCodes.slice(closedBefore)).toEqual([1000, 1000]);
+    // The worker is stopped once its socket has closed.
+    await expect.poll(() => page.workers().length, { timeout: 5_000 }).toBe(0);
+    await page.close();
+  });
+
+  it("keeps the socket on the main thread with thread: 'main'", async () => {
+    const { page } = await openApp('?thread=main');
+    await expect.poll(() => painted(page), { timeout: 20_000 }).toBeGreaterThan(5);
+    expect(await read(page, 'window.__inWorker')).toBe(false);
+    expect(await read(page, 'window.__mainSockets')).toBe(1);
+    await page.close();
+  });
+});
