@@ -60,7 +60,16 @@ function createClient(options: ToWorker & { type: 'client-create' }): void {
 }
 
 scope.onmessage = (event) => {
-  const msg = event.data;
+  // An exception here would reach the page as the worker's `error` event,
+  // after the canvases were transferred; report it and keep serving.
+  try {
+    handle(event.data);
+  } catch (err) {
+    console.error('framestream worker:', err);
+  }
+};
+
+function handle(msg: ToWorker): void {
   switch (msg.type) {
     case 'paint-init': {
       const painter = createPainter(msg.canvas, 'worker', (stats) => post({ type: 'stats', id: msg.id, stats }), fitRect);
@@ -99,6 +108,6 @@ scope.onmessage = (event) => {
       forward = msg.events;
       return;
   }
-};
+}
 
 post({ type: 'ready' });

@@ -3,7 +3,7 @@ import { act, cleanup, renderHook, waitFor } from '@testing-library/react';
 import { StrictMode } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
-import type { Frame } from '../../src/client/index.js';
+import { FrameStreamClient, type Frame } from '../../src/client/index.js';
 import { useFrameStream } from '../../src/react/index.js';
 import { startCountingServer, type CountingServer } from './support/stream-server.js';
 
@@ -163,6 +163,25 @@ describe('useFrameStream', () => {
       } finally {
         error.mockRestore();
       }
+    });
+
+    it('throws a TypeError naming `thread` for an unknown thread', () => {
+      const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+      try {
+        const render = () => renderHook(() => useFrameStream({ url: server.url, WebSocket, thread: 'gpu' as 'main' }));
+        expect(render).toThrow(TypeError);
+        expect(render).toThrow(/`thread`.*got `gpu`/);
+      } finally {
+        error.mockRestore();
+      }
+    });
+
+    it('keeps a FrameStreamClient on the main thread where workers are unavailable, and with a function option', async () => {
+      // jsdom has no Worker or OffscreenCanvas; the `WebSocket` option is a
+      // function, which cannot cross to a worker either.
+      const { result } = renderHook(() => useFrameStream({ url: server.url, WebSocket, autoConnect: true }));
+      await waitFor(() => expect(result.current.status).toBe('connected'), WAIT);
+      expect(result.current.client).toBeInstanceOf(FrameStreamClient);
     });
   });
 });

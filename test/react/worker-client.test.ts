@@ -69,8 +69,10 @@ beforeAll(async () => {
   });
   bundle = result.outputFiles[0]!.text;
   http = createServer((req, res) => {
-    if (req.url === '/app.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);
-    else res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><div id="root"></div><script type="module" src="/app.js"></script>');
+    if (req.url === '/app.js') return res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);
+    // `?csp` serves the page under a policy that refuses blob: workers.
+    const csp = req.url?.includes('csp') ? { 'content-security-policy': "worker-src 'self'" } : {};
+    res.writeHead(200, { 'content-type': 'text/html', ...csp }).end('<!doctype html><div id="root"></div><script type="module" src="/app.js"></script>');
   });
   stream = createFrameStreamServer({ server: http, source: 'pattern', width: 160, height: 120, fps: 30 });
   stream.on('control', (data) => controls.push(data));
@@ -176,6 +178,18 @@ describe('useFrameStream with a StreamCanvas, socket in the worker', () => {
     expect(closeCodes.slice(closedBefore)).toEqual([1000, 1000]);
     // The worker is stopped once its socket has closed.
     await expect.poll(() => page.workers().length, { timeout: 5_000 }).toBe(0);
+    await page.close();
+  });
+
+  it('falls back to a main-thread socket and painter when a CSP refuses blob: workers', async () => {
+    const { page, problems } = await openApp('?csp');
+    await expect.poll(() => painted(page), { timeout: 20_000 }).toBeGreaterThan(10);
+    expect(await read(page, 'window.__stats.thread')).toBe('main');
+    expect(await read(page, 'window.__mainSockets')).toBe(1);
+    await expect.poll(() => read(page, 'window.__stream.status'), { timeout: 10_000 }).toBe('connected');
+    expect(stream.clientCount).toBe(1);
+    // The browser reports the refused worker; nothing else may fail.
+    expect(problems.filter((e) => !/Content Security Policy/i.test(e))).toEqual([]);
     await page.close();
   });
 
