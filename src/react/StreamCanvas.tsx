@@ -123,7 +123,7 @@ export const StreamCanvas = forwardRef<StreamCanvasHandle, StreamCanvasProps>(fu
     wrapper.appendChild(canvas);
     canvasRef.current = canvas;
 
-    const renderer = createFrameRenderer(canvas, { thread, client, report: (stats) => {
+    const report = (stats: PainterStats) => {
       statsRef.current = stats;
       canvas.dataset.framesReceived = String(stats.received);
       canvas.dataset.framesDecoded = String(stats.decoded);
@@ -133,7 +133,8 @@ export const StreamCanvas = forwardRef<StreamCanvasHandle, StreamCanvasProps>(fu
       canvas.dataset.thread = stats.thread;
       canvas.dataset.backingSize = `${stats.width}x${stats.height}`;
       onStatsRef.current?.(stats);
-    } });
+    };
+    const renderer = createFrameRenderer(canvas, { thread, client, report });
     renderer.setFit(fitRef.current);
     rendererRef.current = renderer;
 
