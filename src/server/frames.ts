@@ -107,18 +107,34 @@ export function validateFrame(frame: PushFrame | unknown, limits: FrameLimits, n
   }
   const pixels = Buffer.allocUnsafe(expected);
   if (data instanceof Float32Array) {
-    // A Uint8ClampedArray view rounds and clamps on assignment, which is
-    // exactly the 0-1 → 0-255 conversion; NaN would silently become 0.
-    const out = new Uint8ClampedArray(pixels.buffer, pixels.byteOffset, expected);
-    for (let i = 0; i < expected; i++) {
-      const v = data[i]!;
-      if (v !== v) throw new RangeError(`Expected \`${name}.data\` to hold numbers, got NaN at index ${i}`);
-      out[i] = v * 255;
-    }
+    const nanAt = floatsToBytes(data, new Uint8ClampedArray(pixels.buffer, pixels.byteOffset, expected));
+    if (nanAt !== -1) throw new RangeError(`Expected \`${name}.data\` to hold numbers, got NaN at index ${nanAt}`);
   } else {
     pixels.set(data);
   }
   return { kind: 'raw', pixels, width: w, height: h, channels };
+}
+
+/**
+ * 0-1 floats to 0-255 bytes: a Uint8ClampedArray rounds and clamps on
+ * assignment, which is exactly that conversion. Returns the index of the
+ * first NaN (which would silently become 0), or -1.
+ *
+ * It is the hot loop of a pushed Float32 frame (786,432 values at 512×512
+ * RGB), so it is kept small and monomorphic, and NaN is caught by a running
+ * sum, which any NaN turns to NaN, rather than a test per value (the test
+ * alone cost about a quarter of the loop). A NaN sum can also come from
+ * +Infinity plus -Infinity, which clamp fine, so only then is the input
+ * scanned.
+ */
+function floatsToBytes(input: Float32Array, out: Uint8ClampedArray): number {
+  let sum = 0;
+  for (let i = 0; i < input.length; i++) {
+    const v = input[i]!;
+    sum += v;
+    out[i] = v * 255;
+  }
+  return sum === sum ? -1 : input.findIndex((v) => v !== v);
 }
 
 /** Validates frame metrics: a plain object of finite numbers. */

@@ -92,6 +92,11 @@ describe('FrameStreamServer', () => {
       for (let i = 0; i < data.length; i += 3) [data[i], data[i + 1], data[i + 2]] = [7.5, -3, 1];
       stream.push({ data, width: 16, height: 16, channels: 3 });
       expectNear(channelMeans((await nthFrame(v, 2)).image), [255, 0, 255], 4);
+      // Infinities clamp like any out-of-range value, also side by side
+      // (their sum is NaN, yet no value is).
+      for (let i = 0; i < data.length; i += 3) [data[i], data[i + 1], data[i + 2]] = [Infinity, -Infinity, 0];
+      stream.push({ data, width: 16, height: 16, channels: 3 });
+      expectNear(channelMeans((await nthFrame(v, 3)).image), [255, 0, 0], 4);
     });
 
     it('rejects malformed frames at the call, naming the field, while the stream goes on', async () => {
