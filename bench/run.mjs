@@ -53,8 +53,8 @@ const PRESETS = {
     windowS: 5,
     stallS: 30,
     stallHealthy: 10,
-    encodeS: 8,
-    encodeRounds: 2,
+    encodeS: 3,
+    encodeRounds: 10,
     snapshotS: 5,
     snapshotConcurrency: 10,
     browserFrames: 3000,
@@ -66,7 +66,7 @@ const PRESETS = {
     windowS: 2,
     stallS: 5,
     stallHealthy: 10,
-    encodeS: 3,
+    encodeS: 2,
     encodeRounds: 1,
     snapshotS: 2,
     snapshotConcurrency: 10,
@@ -251,10 +251,12 @@ async function main() {
     // because dist/ was rebuilt under it) and says so in the report.
     const saved = JSON.parse(readFileSync(fullPath, 'utf8'));
     const m = meta();
-    saved.meta.remeasured = [
-      ...(saved.meta.remeasured ?? []),
-      { figures: Object.keys(results), command: m.command, date: m.date, load: m.load },
-    ];
+    // An earlier re-measure of the same figures is superseded, not listed.
+    const figures = Object.keys(results);
+    const earlier = (saved.meta.remeasured ?? [])
+      .map((x) => ({ ...x, figures: x.figures.filter((f) => !figures.includes(f)) }))
+      .filter((x) => x.figures.length > 0);
+    saved.meta.remeasured = [...earlier, { figures, command: m.command, date: m.date, load: m.load }];
     full = { ...saved, ...results };
     opts.out = join(ROOT, 'docs', 'benchmarks.md');
     opts.json = fullPath;

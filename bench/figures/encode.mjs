@@ -1,59 +1,61 @@
-import { startServer } from '../lib/children.mjs';
-import { sampleProcess } from '../lib/proc.mjs';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const SCRIPT = fileURLToPath(new URL('../encode-ab.mjs', import.meta.url));
 
-/**
- * CPU milliseconds per produced frame of one server process running with no
- * viewers, over `seconds` after a one-second warm-up.
- */
-async function cpuPerFrame(kind, source, seconds) {
-  const server = await startServer(kind, { env: { BENCH_SOURCE: source, BENCH_ALWAYS_ON: '1' } });
-  try {
-    await sleep(1000);
-    const s0 = await server.stats();
-    const c0 = sampleProcess(server.pid);
-    await sleep(seconds * 1000);
-    const s1 = await server.stats();
-    const c1 = sampleProcess(server.pid);
-    const frames = s1.framesProduced - s0.framesProduced;
-    if (!c0 || !c1 || frames <= 0) throw new Error(`${kind}/${source} produced no frames`);
-    return { cpuMs: (c1.cpuMs - c0.cpuMs) / frames, frames, encodeMs: s1.encodeMs ?? null };
-  } finally {
-    await server.stop();
-  }
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+};
+
+/** Runs bench/encode-ab.mjs for one source and resolves with its rounds. */
+function measure(source, seconds, rounds) {
+  const child = fork(SCRIPT, [], {
+    env: { ...process.env, BENCH_SOURCE: source, ENCODE_SECONDS: String(seconds), ENCODE_ROUNDS: String(rounds) },
+    stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (c) => {
+    stderr = (stderr + c).slice(-4000);
+  });
+  return new Promise((resolve, reject) => {
+    let result = null;
+    child.on('message', (msg) => {
+      if (msg?.type === 'result') result = msg.rounds;
+    });
+    child.once('exit', (code) => {
+      if (result) resolve(result);
+      else reject(new Error(`encode measurement for ${source} exited with code ${code}: ${stderr.trim().split('\n').pop() ?? ''}`));
+    });
+  });
 }
 
 /**
  * Figure 5. The per-frame CPU cost of framestream's noise source and of a
- * pushed Float32 frame, each against bench/servers/bare.mjs doing the same
- * work with nothing else (generate or convert, then one sharp encode). Both
- * run as processes with no viewers at the stream's rate, so the figure is the
- * whole process's CPU time, libvips threads included. Rounds alternate
- * bare/framestream order (ABBA) so a change in machine load hits both.
+ * pushed Float32 frame, each against a bare path doing the same work with
+ * nothing else (generate or convert, then one sharp encode). The two take
+ * turns in one process (bench/encode-ab.mjs), so the comparison is the code
+ * path and nothing else: not start-up, not a second process competing for
+ * the two cores. The figures are the whole process's CPU time, libvips
+ * threads included; the overhead is the median over rounds of each round's
+ * ratio, which drops the rounds a burst of outside load landed in.
  * @param {{ seconds: number, rounds: number, log: (s: string) => void }} config
  */
 export async function runEncode(config) {
   const results = {};
   for (const source of ['noise', 'float32']) {
-    const bare = [];
-    const fs = [];
-    let encodeMs = null;
     try {
-      for (let r = 0; r < config.rounds; r++) {
-        const order = r % 2 === 0 ? ['bare', 'framestream'] : ['framestream', 'bare'];
-        for (const kind of order) {
-          const m = await cpuPerFrame(kind, source, config.seconds);
-          (kind === 'bare' ? bare : fs).push(m.cpuMs);
-          if (kind === 'framestream') encodeMs = m.encodeMs;
-        }
-      }
-      const bareMs = bare.reduce((a, b) => a + b, 0) / bare.length;
-      const fsMs = fs.reduce((a, b) => a + b, 0) / fs.length;
-      results[source] = { bareMs, framestreamMs: fsMs, overhead: fsMs / bareMs - 1, encodeMs, error: null };
+      const rounds = await measure(source, config.seconds, config.rounds);
+      const roundOverheads = rounds.map((x) => x.framestream / x.bare - 1);
+      const bareMs = median(rounds.map((x) => x.bare));
+      const framestreamMs = median(rounds.map((x) => x.framestream));
+      const overhead = median(roundOverheads);
+      const encodeMs = rounds.at(-1).encodeMs;
+      results[source] = { bareMs, framestreamMs, overhead, encodeMs, seconds: config.seconds, rounds: rounds.length, roundOverheads, error: null };
       config.log(
-        `  ${source.padEnd(8)} bare ${bareMs.toFixed(2)} ms/frame, framestream ${fsMs.toFixed(2)} ms/frame ` +
-          `(${((fsMs / bareMs - 1) * 100).toFixed(1)}%)`,
+        `  ${source.padEnd(8)} bare ${bareMs.toFixed(2)} ms/frame, framestream ${framestreamMs.toFixed(2)} ms/frame, ` +
+          `overhead ${(overhead * 100).toFixed(1)}% (rounds: ${roundOverheads.map((o) => `${(o * 100).toFixed(1)}%`).join(', ')})`,
       );
     } catch (err) {
       results[source] = { error: String(err?.message ?? err) };

@@ -132,15 +132,16 @@ function encode(r) {
   const e = r.encode ?? {};
   const rows = ['noise', 'float32'].map((src) => {
     const x = e[src];
-    if (!x || x.error) return [src, '—', '—', '—', '—'];
-    return [src === 'noise' ? 'noise source (generate + encode)' : 'pushed Float32 frame (convert + encode)', fmt(x.bareMs, 2), fmt(x.framestreamMs, 2), `${fmt(x.overhead * 100)}%`, fmt(x.encodeMs, 1)];
+    if (!x || x.error) return [src, '—', '—', '—', '—', '—'];
+    const perRound = x.roundOverheads ? x.roundOverheads.map((o) => `${fmt(o * 100)}%`).join(', ') : '—';
+    return [src === 'noise' ? 'noise source (generate + encode)' : 'pushed Float32 frame (convert + encode)', fmt(x.bareMs, 2), fmt(x.framestreamMs, 2), `${fmt(x.overhead * 100)}%`, perRound, fmt(x.encodeMs, 1)];
   });
   return [
     '## 5. Encode path',
     '',
-    'CPU milliseconds per produced frame (whole process, libvips threads included) at the stream’s rate with no viewers. “bare” is bench/servers/bare.mjs: the same pixels made the same way and one sharp encode, nothing else.',
+    `CPU milliseconds per produced frame (whole process, libvips threads included) at the stream’s rate with no viewers. “bare” is the least code doing the same work: the same pixels made the same way and one sharp encode, nothing else. The two take turns in one process (bench/encode-ab.mjs), ${e.noise?.seconds ?? r.meta.config.encodeS} s each after a settling second, for ${e.noise?.rounds ?? 'several'} rounds, alternating which goes first; the overhead is the median of the rounds’ ratios, and each round’s is listed. The spread of the rounds is this measurement’s resolution on a shared machine.`,
     '',
-    table(['path', 'bare ms/frame', 'framestream ms/frame', 'overhead', 'framestream encode p50 (wall ms)'], rows),
+    table(['path', 'bare ms/frame', 'framestream ms/frame', 'overhead (median)', 'each round', 'framestream encode p50 (wall ms)'], rows),
     ...['noise', 'float32'].filter((k) => e[k]?.error).map((k) => `- **${k}** could not be measured: ${e[k].error}`),
   ].join('\n');
 }
