@@ -12,7 +12,7 @@ import type { FromWorker, ToWorker } from './worker-protocol.js';
  * of throwing. So a host starts as `starting` and settles once, as `ready`
  * (the worker ran and said so) or `failed`; users of a canvas transfer it
  * only once the host is ready, because a transferred canvas can never again
- * give a 2D context to the main thread.
+ * give a 2D context to the main thread. Once ready, it stays ready.
  */
 export class WorkerHost {
   private worker: Worker | null;
@@ -40,6 +40,11 @@ export class WorkerHost {
     this.worker = worker;
     this.url = url;
     worker.onerror = (event) => {
+      // Before `ready`, an error means the worker never ran (a CSP refusal,
+      // a script error): fall back. After it, it is an uncaught exception in
+      // a worker that keeps running its socket and canvases, so it is left
+      // for the browser to report rather than ending the stream.
+      if (this.state !== 'starting') return;
       event.preventDefault();
       this.fail();
     };

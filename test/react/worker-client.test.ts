@@ -181,6 +181,24 @@ describe('useFrameStream with a StreamCanvas, socket in the worker', () => {
     await page.close();
   });
 
+  it('keeps streaming after an uncaught error inside the running worker', async () => {
+    const { page } = await openApp();
+    await expect.poll(() => painted(page), { timeout: 20_000 }).toBeGreaterThan(10);
+    // An uncaught exception in a worker reaches the page as an `error`
+    // event on its Worker object, and the worker runs on. The worker catches
+    // what it can, so the event is dispatched on that object (a private
+    // field of the client's host) the way the browser would.
+    await page.evaluate(() => {
+      const worker = (window as any).__stream.client.host.worker as Worker;
+      worker.dispatchEvent(new ErrorEvent('error', { message: 'uncaught in the worker', cancelable: true }));
+    });
+    const before = await painted(page);
+    await expect.poll(() => painted(page), { timeout: 10_000 }).toBeGreaterThan(before + 10);
+    expect(page.workers().length).toBe(1);
+    expect(await read(page, 'window.__mainSockets')).toBe(0);
+    await page.close();
+  });
+
   it('falls back to a main-thread socket and painter when a CSP refuses blob: workers', async () => {
     const { page, problems } = await openApp('?csp');
     await expect.poll(() => painted(page), { timeout: 20_000 }).toBeGreaterThan(10);
