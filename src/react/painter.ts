@@ -24,7 +24,7 @@ export interface PainterStats {
   decoded: number;
   /** Frames drawn to the canvas. */
   painted: number;
-  /** Frames replaced by a newer one before their decode started. */
+  /** Frames replaced by a newer one before their decode started, or cleared before they were drawn. */
   dropped: number;
   /** Frames that failed to decode (not a JPEG, truncated, …). */
   errors: number;
@@ -68,7 +68,7 @@ export interface Painter {
   submit(bytes: Uint8Array, capturedAt?: number | null): void;
   resize(width: number, height: number): void;
   setFit(mode: FitMode): void;
-  /** Forget the shown frame and any waiting one; paint black. */
+  /** Forget the shown frame, any waiting one and any being decoded; paint black. */
   clear(): void;
   destroy(): void;
 }
@@ -96,6 +96,9 @@ export function createPainter(
   let pending: Uint8Array | null = null;
   let pendingCapturedAt: number | null = null;
   let decoding = false;
+  // Bumped by clear(): a decode that started before it must not be drawn
+  // after it, or a cleared canvas would show a frame again.
+  let generation = 0;
   let shown: ImageBitmap | null = null;
   let destroyed = false;
   const stats: PainterStats = {
@@ -127,15 +130,19 @@ export function createPainter(
     const capturedAt = pendingCapturedAt;
     pending = null;
     decoding = true;
+    const decodingGeneration = generation;
     const started = performance.now();
     createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'image/jpeg' })).then(
       (bitmap) => {
         decoding = false;
         stats.liveBitmaps++;
-        if (destroyed) {
+        if (destroyed || decodingGeneration !== generation) {
           bitmap.close();
           stats.liveBitmaps--;
-          return;
+          if (destroyed) return;
+          stats.dropped++;
+          report({ ...stats });
+          return pump();
         }
         stats.decoded++;
         stats.lastDecodeMs = performance.now() - started;
@@ -189,6 +196,7 @@ export function createPainter(
     clear() {
       if (pending) stats.dropped++;
       pending = null;
+      generation++;
       if (shown) {
         shown.close();
         stats.liveBitmaps--;

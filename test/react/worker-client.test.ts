@@ -1,10 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import { resolve } from 'node:path';
 import { build } from 'esbuild';
+import sharp from 'sharp';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFrameStreamServer, type FrameStreamServer } from '../../src/server/index.js';
 import { launchChromium, type LaunchedBrowser } from '../support/browser.js';
+import { brightness } from './support/story-page.js';
 import { closeServer, listen } from '../support/net.js';
 
 // The socket in the painting worker, in real Chromium: the built
@@ -14,7 +16,7 @@ import { closeServer, listen } from '../support/net.js';
 const root = resolve(__dirname, '../..');
 
 const ENTRY = `
-import { StrictMode } from 'react';
+import { StrictMode, useRef } from 'react';
 import { createRoot } from 'react-dom/client';
 import { StreamCanvas, useFrameStream, WorkerFrameStreamClient } from ${JSON.stringify(resolve(root, 'dist/react/index.js'))};
 
@@ -34,8 +36,14 @@ function App() {
   window.__inWorker = stream.client instanceof WorkerFrameStreamClient;
   return <StreamCanvas client={stream.client} onStats={(s) => { window.__stats = s; }} style={{ width: 320, height: 240 }} />;
 }
+// ?ref: no client; frames are fed through the canvas handle.
+function FedByRef() {
+  const ref = useRef(null);
+  window.__canvas = ref;
+  return <StreamCanvas ref={ref} thread={thread} onStats={(s) => { window.__stats = s; }} style={{ width: 320, height: 240 }} />;
+}
 const root = createRoot(document.getElementById('root'));
-root.render(<StrictMode><App /></StrictMode>);
+root.render(<StrictMode>{params.has('ref') ? <FedByRef /> : <App />}</StrictMode>);
 window.__unmount = () => root.unmount();
 `;
 
@@ -49,6 +57,7 @@ const COUNT_MAIN_THREAD_SOCKETS = `
 `;
 
 let bundle: string;
+let whiteJpeg: Buffer;
 let http: Server;
 let stream: FrameStreamServer;
 let chromium: LaunchedBrowser;
@@ -68,8 +77,10 @@ beforeAll(async () => {
     alias: { 'framestream/client': resolve(root, 'dist/client/index.js') },
   });
   bundle = result.outputFiles[0]!.text;
+  whiteJpeg = await sharp({ create: { width: 160, height: 120, channels: 3, background: '#fff' } }).jpeg().toBuffer();
   http = createServer((req, res) => {
     if (req.url === '/app.js') return res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);
+    if (req.url === '/white.jpg') return res.writeHead(200, { 'content-type': 'image/jpeg' }).end(whiteJpeg);
     // `?csp` serves the page under a policy that refuses blob: workers.
     const csp = req.url?.includes('csp') ? { 'content-security-policy': "worker-src 'self'" } : {};
     res.writeHead(200, { 'content-type': 'text/html', ...csp }).end('<!doctype html><div id="root"></div><script type="module" src="/app.js"></script>');
@@ -196,6 +207,32 @@ describe('useFrameStream with a StreamCanvas, socket in the worker', () => {
     await expect.poll(() => painted(page), { timeout: 10_000 }).toBeGreaterThan(before + 10);
     expect(page.workers().length).toBe(1);
     expect(await read(page, 'window.__mainSockets')).toBe(0);
+    await page.close();
+  });
+
+  it.each(['auto', 'main'])('clears to black even while a frame is decoding (thread: %s)', async (thread) => {
+    const { page, problems } = await openApp(`?ref&thread=${thread}`);
+    await page.evaluate(async () => {
+      const response = await fetch('/white.jpg');
+      (window as any).__jpeg = new Uint8Array(await response.arrayBuffer());
+      (window as any).__canvas.current.renderFrame((window as any).__jpeg);
+    });
+    await expect.poll(() => painted(page), { timeout: 20_000 }).toBe(1);
+    const box = (await page.locator('canvas').boundingBox())!;
+    expect(await brightness(page, box)).toBeGreaterThan(200);
+    // Cleared in the same task it was given in, the frame is still being
+    // decoded when the clear arrives; it must not be drawn after it.
+    await page.evaluate(() => {
+      const canvas = (window as any).__canvas.current;
+      canvas.renderFrame((window as any).__jpeg);
+      canvas.clear();
+    });
+    const settled = () => read<number>(page, 'window.__stats.painted + window.__stats.dropped');
+    await expect.poll(settled, { timeout: 10_000 }).toBe(2);
+    expect(await painted(page)).toBe(1);
+    expect(await brightness(page, box)).toBeLessThan(1);
+    expect(await read(page, 'window.__stats.thread')).toBe(thread === 'main' ? 'main' : 'worker');
+    expect(problems).toEqual([]);
     await page.close();
   });
 
