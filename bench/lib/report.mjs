@@ -294,7 +294,7 @@ function findings(r) {
   const e = r.encode ?? {};
   if (e.noise && !e.noise.error && e.noise.overhead < -0.03) {
     out.push(
-      `framestream's process used less CPU per frame than the bare script (${fmt(e.noise.overhead * 100)}% for noise). Both do the same pixel work and encode; a negative overhead is the resolution of this measurement on a shared machine, not a saving to rely on.`,
+      `framestream's process used less CPU per frame than the bare path (${fmt(e.noise.overhead * 100)}% for noise). Both do the same pixel work and encode; a negative overhead is the resolution of this measurement on a shared machine, not a saving to rely on.`,
     );
   }
   const b = r.browser ?? {};
