@@ -1,13 +1,8 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { median } from '../lib/stats.mjs';
 
 const SCRIPT = fileURLToPath(new URL('../encode-ab.mjs', import.meta.url));
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-};
 
 /** Runs bench/encode-ab.mjs for one source and resolves with its rounds. */
 function measure(source, seconds, rounds) {
