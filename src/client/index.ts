@@ -5,7 +5,7 @@
 export { FrameStreamClient } from './client.js';
 export { createBackoffPolicy, BACKOFF_DEFAULTS, type BackoffPolicyOptions } from './backoff.js';
 export { CLIENT_DEFAULTS } from './options.js';
-export { readJpegSize } from './jpeg-size.js';
+export { readJpegSize } from '../protocol/jpeg.js';
 export { FrameStreamError, isFrameStreamError, SUBPROTOCOL } from '../protocol/index.js';
 export type { FrameStreamErrorCode, FrameMeta, FrameMetrics, ServerMetrics, StreamInfo } from '../protocol/index.js';
 export type * from './types.js';

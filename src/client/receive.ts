@@ -10,7 +10,7 @@ import {
   type StreamInfo,
 } from '../protocol/index.js';
 import type { EventEmitter } from 'eventemitter3';
-import { readJpegSize } from './jpeg-size.js';
+import { readJpegSize } from '../protocol/jpeg.js';
 import type { StreamStats } from './stats.js';
 import type { Frame, FrameStreamEvents } from './types.js';
 

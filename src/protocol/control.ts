@@ -29,8 +29,10 @@ export interface ServerMetrics {
   inferenceMs?: number;
   /** Viewers connected to this stream. */
   viewers: number;
-  /** Frames this connection was not sent (its socket was behind, or its FPS cap). */
+  /** Frames this connection was not sent because its socket was still behind (lost to the viewer). */
   skipped: number;
+  /** Frames this connection was not sent because of its own FPS cap (skipped on purpose, not lost). */
+  capped?: number;
   /** Size of the last frame's payload in bytes. */
   frameBytes?: number;
   /** Any other number the app or source reported. */
@@ -46,7 +48,18 @@ export type ServerMessage =
       maxFps: number | null;
       serverTime: number;
     }
-  | { type: 'pong'; id: number; clientTime: number; serverTime: number }
+  | {
+      type: 'pong';
+      id: number;
+      clientTime: number;
+      serverTime: number;
+      /**
+       * Bytes already waiting in the server's socket when the pong was
+       * queued (frames it must wait behind). A sample with a queue ahead of
+       * it overstates the server→client leg and biases the clock offset.
+       */
+      queuedBytes?: number;
+    }
   | { type: 'metrics'; metrics: ServerMetrics }
   | { type: 'error'; code: string; message: string }
   | { type: 'control'; data: unknown };

@@ -174,16 +174,3 @@ function parseFrameMetrics(json: Uint8Array): FrameMetrics {
   }
   return metrics;
 }
-
-/** True when the bytes start with a JPEG SOI marker and end with EOI. */
-export function looksLikeJpeg(bytes: Uint8Array): boolean {
-  const n = bytes.byteLength;
-  return (
-    n >= 4 &&
-    bytes[0] === 0xff &&
-    bytes[1] === 0xd8 &&
-    bytes[2] === 0xff &&
-    bytes[n - 2] === 0xff &&
-    bytes[n - 1] === 0xd9
-  );
-}

@@ -10,3 +10,5 @@ export * from './frame.js';
 export * from './control.js';
 export * from './errors.js';
 export { wallClockMs } from './clock.js';
+export { looksLikeJpeg, readJpegSize } from './jpeg.js';
+export * from './close-codes.js';

@@ -1,4 +1,4 @@
-import { looksLikeJpeg, type FrameMetrics } from '../protocol/index.js';
+import { looksLikeJpeg, readJpegSize, type FrameMetrics } from '../protocol/index.js';
 import type { PushFrame, SourceFrame } from './types.js';
 
 /** Frame limits from the server options. */
@@ -16,37 +16,6 @@ export interface FrameLimits {
 export type ValidFrame =
   | { kind: 'jpeg'; bytes: Uint8Array; width: number; height: number }
   | { kind: 'raw'; pixels: Buffer; width: number; height: number; channels: 1 | 3 | 4 };
-
-/**
- * Width and height from a JPEG's start-of-frame marker, without decoding it;
- * `undefined` when the bytes are not a JPEG we can read.
- */
-export function jpegSize(b: Uint8Array): { width: number; height: number } | undefined {
-  if (!looksLikeJpeg(b)) return undefined;
-  let i = 2;
-  while (i + 9 < b.byteLength) {
-    if (b[i] !== 0xff) return undefined;
-    const marker = b[i + 1]!;
-    // Fill bytes and standalone markers carry no length.
-    if (marker === 0xff) {
-      i += 1;
-      continue;
-    }
-    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) {
-      i += 2;
-      continue;
-    }
-    const length = (b[i + 2]! << 8) | b[i + 3]!;
-    if (length < 2) return undefined;
-    // SOF0-SOF15, except DHT (C4), JPG (C8) and DAC (CC), which share the range.
-    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-      return { height: (b[i + 5]! << 8) | b[i + 6]!, width: (b[i + 7]! << 8) | b[i + 8]! };
-    }
-    if (marker === 0xda) return undefined; // scan data before any frame header
-    i += 2 + length;
-  }
-  return undefined;
-}
 
 const describe = (v: unknown): string =>
   v === null ? 'null' : ArrayBuffer.isView(v) ? v.constructor.name : Array.isArray(v) ? 'an array' : typeof v;
@@ -73,7 +42,7 @@ export function validateFrame(frame: PushFrame | unknown, limits: FrameLimits, n
     if (frame.byteLength > limits.maxFrameBytes) {
       throw new RangeError(`Expected \`${name}\` to be at most ${limits.maxFrameBytes} bytes, got ${frame.byteLength}`);
     }
-    const size = jpegSize(frame);
+    const size = looksLikeJpeg(frame) ? readJpegSize(frame) : null;
     if (!size) {
       throw new TypeError(
         `Expected \`${name}\` bytes to be one complete JPEG file (SOI ... SOF ... EOI), got ${frame.byteLength} bytes starting ${Buffer.from(frame.subarray(0, 4)).toString('hex')}`,

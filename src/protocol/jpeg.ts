@@ -1,7 +1,7 @@
 /**
  * Reads a JPEG's pixel size from its start-of-frame marker, without decoding
- * it. A bare-JPEG server sends no header, and this is the only place its
- * frames' width and height can come from.
+ * it. The server checks pushed and ingested JPEGs with it; the client reads
+ * a bare-JPEG server's frames with it, since they carry no header.
  *
  * Walks the marker segments from the start; the SOF segment comes before the
  * image data, so only the first few hundred bytes are usually touched.
@@ -38,4 +38,17 @@ export function readJpegSize(bytes: Uint8Array): { width: number; height: number
     i += 2 + length;
   }
   return null;
+}
+
+/** True when the bytes start with a JPEG SOI marker and end with EOI. */
+export function looksLikeJpeg(bytes: Uint8Array): boolean {
+  const n = bytes.byteLength;
+  return (
+    n >= 4 &&
+    bytes[0] === 0xff &&
+    bytes[1] === 0xd8 &&
+    bytes[2] === 0xff &&
+    bytes[n - 2] === 0xff &&
+    bytes[n - 1] === 0xd9
+  );
 }
