@@ -59,6 +59,41 @@ describe('frame messages', () => {
     expect(codeOf(() => decodeFrameMessage(badMetrics))).toBe('ERR_FRAME_METRICS');
   });
 
+  describe('encodeFrameMessage', () => {
+    it('refuses a width or height the u16 header fields cannot hold, instead of wrapping it', () => {
+      expect(() => encodeFrameMessage({ ...meta, width: 65_536 }, jpeg)).toThrow(
+        new RangeError('Expected frame `width` to be an integer in [1, 65535], got `65536`'),
+      );
+      expect(() => encodeFrameMessage({ ...meta, height: 70_000 }, jpeg)).toThrow(/`height`.*`70000`/);
+      expect(() => encodeFrameMessage({ ...meta, width: 0 }, jpeg)).toThrow(RangeError);
+      expect(() => encodeFrameMessage({ ...meta, height: 12.5 }, jpeg)).toThrow(/`height`/);
+      expect(() => encodeFrameMessage({ ...meta, width: '512' as never }, jpeg)).toThrow(TypeError);
+      // The largest size still round-trips.
+      const max = decodeFrameMessage(encodeFrameMessage({ ...meta, width: 65_535, height: 65_535 }, jpeg)).meta;
+      expect([max.width, max.height]).toEqual([65_535, 65_535]);
+    });
+
+    it('refuses an unknown codec instead of writing codec 0', () => {
+      expect(() => encodeFrameMessage({ ...meta, codec: 'png' as never }, jpeg)).toThrow(
+        new TypeError("Expected frame `codec` to be one of 'jpeg', got `png`"),
+      );
+      expect(() => encodeFrameMessage({ ...meta, codec: 'toString' as never }, jpeg)).toThrow(TypeError);
+    });
+
+    it('refuses a seq that is not a u32 instead of wrapping it', () => {
+      expect(() => encodeFrameMessage({ ...meta, seq: 2 ** 32 }, jpeg)).toThrow(/`seq`.*`4294967296`/);
+      expect(() => encodeFrameMessage({ ...meta, seq: -1 }, jpeg)).toThrow(RangeError);
+      expect(() => encodeFrameMessage({ ...meta, seq: 1.5 }, jpeg)).toThrow(RangeError);
+      expect(decodeFrameMessage(encodeFrameMessage({ ...meta, seq: 2 ** 32 - 1 }, jpeg)).meta.seq).toBe(2 ** 32 - 1);
+    });
+
+    it('refuses timestamps a decoder would reject and metrics too large for the header', () => {
+      expect(() => encodeFrameMessage({ ...meta, captureTime: NaN }, jpeg)).toThrow(/`captureTime`/);
+      expect(() => encodeFrameMessage({ ...meta, encodedTime: Infinity }, jpeg)).toThrow(/`encodedTime`/);
+      expect(() => encodeFrameMessage(meta, jpeg, new Uint8Array(0xffff))).toThrow(/metrics/);
+    });
+  });
+
   it('recognises complete JPEG files only', () => {
     expect(looksLikeJpeg(jpeg)).toBe(true);
     expect(looksLikeJpeg(jpeg.subarray(0, 6))).toBe(false);

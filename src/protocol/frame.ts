@@ -71,12 +71,51 @@ export function encodeFrameMetrics(metrics: FrameMetrics | undefined): Uint8Arra
   return bytes;
 }
 
+/** Throws naming `name` unless `value` is an integer in `[min, max]` (a header field's range). */
+function checkInteger(name: string, value: unknown, min: number, max: number): void {
+  if (typeof value !== 'number') throw new TypeError(`Expected frame \`${name}\` to be a number, got \`${String(value)}\``);
+  if (!(Number.isInteger(value) && value >= min && value <= max)) {
+    throw new RangeError(`Expected frame \`${name}\` to be an integer in [${min}, ${max}], got \`${value}\``);
+  }
+}
+
+/**
+ * Throws a `TypeError`/`RangeError` naming the field when `meta` or the
+ * sizes do not fit the header: the header's u16 and u32 fields would
+ * otherwise wrap silently (a 70000-pixel width read back as 4464) and an
+ * unknown codec would be written as id 0, which every decoder rejects.
+ */
+function checkFrameMeta(meta: Omit<FrameMeta, 'metrics'>, payloadBytes: number, metricsBytes: number): void {
+  if (!Object.hasOwn(CODECS, meta.codec)) {
+    const known = Object.keys(CODECS).map((c) => `'${c}'`).join(', ');
+    throw new TypeError(`Expected frame \`codec\` to be one of ${known}, got \`${String(meta.codec)}\``);
+  }
+  checkInteger('seq', meta.seq, 0, 0xffffffff);
+  checkInteger('width', meta.width, 1, 0xffff);
+  checkInteger('height', meta.height, 1, 0xffff);
+  for (const name of ['captureTime', 'encodedTime'] as const) {
+    const t = meta[name];
+    if (typeof t !== 'number') throw new TypeError(`Expected frame \`${name}\` to be a number, got \`${String(t)}\``);
+    if (!Number.isFinite(t)) throw new RangeError(`Expected frame \`${name}\` to be a finite number, got \`${t}\``);
+  }
+  if (metricsBytes > MAX_FRAME_METRICS_BYTES) {
+    throw new RangeError(`Expected frame metrics to be at most ${MAX_FRAME_METRICS_BYTES} bytes, got ${metricsBytes}`);
+  }
+  if (payloadBytes > 0xffffffff) {
+    throw new RangeError(`Expected the frame payload to be at most ${0xffffffff} bytes, got ${payloadBytes}`);
+  }
+}
+
 /**
  * Builds one frame message: header, metrics and payload in a single buffer,
  * ready to be sent unchanged to every viewer.
  *
  * `allocate` lets Node callers pass `Buffer.allocUnsafe` so the result is a
  * Buffer that `ws` sends without another copy.
+ *
+ * Throws a `TypeError`/`RangeError` naming the field when a value does not
+ * fit its header field: `seq` a u32, `width`/`height` integers in
+ * [1, 65535], a known `codec`, finite timestamps. Decoding is unchanged.
  */
 export function encodeFrameMessage(
   meta: Omit<FrameMeta, 'metrics'>,
@@ -84,13 +123,14 @@ export function encodeFrameMessage(
   metricsJson: Uint8Array = new Uint8Array(0),
   allocate: (size: number) => Uint8Array = (size) => new Uint8Array(size),
 ): Uint8Array {
+  checkFrameMeta(meta, payload.byteLength, metricsJson.byteLength);
   const headerLength = FRAME_HEADER_BYTES + metricsJson.byteLength;
   const message = allocate(headerLength + payload.byteLength);
   const view = new DataView(message.buffer, message.byteOffset, FRAME_HEADER_BYTES);
   view.setUint8(0, FRAME_MESSAGE_TYPE);
   view.setUint8(1, CODECS[meta.codec]);
   view.setUint16(2, headerLength, true);
-  view.setUint32(4, meta.seq >>> 0, true);
+  view.setUint32(4, meta.seq, true);
   view.setFloat64(8, meta.captureTime, true);
   view.setFloat64(16, meta.encodedTime, true);
   view.setUint16(24, meta.width, true);
