@@ -49,8 +49,16 @@ export class FrameStreamClient extends SafeEmitter {
   private sourceMetrics: FrameMetrics | undefined;
   private maxFps: number | null;
   private destroyed = false;
-  /** Ask for no subprotocol: `mode: 'bare'`, or `'auto'` found a bare server. */
+  /**
+   * Ask for no subprotocol: `mode: 'bare'`, or `'auto'` found a bare server
+   * since the last `connect()`.
+   */
   private bare: boolean;
+  /**
+   * A framestream.v1 connection was open on this client once: its server is
+   * no bare-JPEG server, so a failed handshake later is never taken for one.
+   */
+  private everFramed = false;
   /** This socket is the one-off try without the subprotocol (see {@link onClose}). */
   private probingBare = false;
   private pingId = 0;
@@ -84,6 +92,10 @@ export class FrameStreamClient extends SafeEmitter {
     if (this.destroyed) throw new Error('FrameStreamClient was destroyed; create a new one');
     if (this._status !== 'disconnected' && this._status !== 'error') return;
     this.reconnector.reset();
+    // A bare server found by `auto` is not remembered across connect():
+    // the server may have changed, and the finding may have been a refusal.
+    this.bare = this.opts.mode === 'bare';
+    this.probingBare = false;
     this.setStatus('connecting');
     this.openSocket();
   }
@@ -200,6 +212,7 @@ export class FrameStreamClient extends SafeEmitter {
     if (this.probingBare) this.bare = true; // the try without the subprotocol worked: a bare server
     this.probingBare = false;
     this.framed = ws.protocol === SUBPROTOCOL;
+    if (this.framed) this.everFramed = true;
     this.stream = null;
     this.stats.startConnection(performance.now());
     this.timers.fps = setInterval(() => this.onFpsTick(), this.opts.fpsInterval);
@@ -227,10 +240,12 @@ export class FrameStreamClient extends SafeEmitter {
     // A server that picks no subprotocol when offered one fails the
     // handshake, in `ws` (which says so) and in browsers (which say nothing
     // about any failure). In `auto` mode, such a failure is followed at once
-    // by one try without the subprotocol; if that one opens, the server is a
-    // bare-JPEG server and later connections ask for nothing.
+    // by one try without the subprotocol; if that one opens, the server is
+    // taken for a bare-JPEG server until the next connect(). But a browser
+    // reports a refused handshake (401, 503) the same way, so once this
+    // client has seen the server speak framestream.v1 it never falls back.
     const mayBeBare = socketError === '' || (socketError !== null && NO_SUBPROTOCOL.test(socketError));
-    if (this.opts.mode === 'auto' && !this.bare && !this.probingBare && !opened && mayBeBare) {
+    if (this.opts.mode === 'auto' && !this.everFramed && !this.bare && !this.probingBare && !opened && mayBeBare) {
       this.probingBare = true;
       return this.openSocket();
     }

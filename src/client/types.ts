@@ -93,9 +93,13 @@ export interface FrameStreamClientOptions extends BackoffOptions {
   latencyWindow?: number;
   /**
    * Which wire format to ask for. `'auto'` asks for `framestream.v1` and reads
-   * bare JPEG messages when the server picks no subprotocol (with `ws`, whose
-   * handshake rejects that, it reconnects once without asking). `'bare'` asks
-   * for no subprotocol at all, like a plain `new WebSocket(url)`.
+   * bare JPEG messages when the server picks no subprotocol. A handshake that
+   * fails (with `ws`, which rejects a server that picks none, or in a browser,
+   * which tells no failure from another) is followed at once by one try
+   * without asking; when that one opens, the server counts as bare until the
+   * next `connect()`. Once a framestream.v1 connection was open, this client
+   * never falls back to bare again. `'bare'` asks for no subprotocol at all,
+   * like a plain `new WebSocket(url)`.
    * @default 'auto'
    */
   mode?: 'auto' | 'bare';

@@ -38,6 +38,11 @@ export interface TestStreamOptions {
   files?: Record<string, { type: string; body: string | Uint8Array }>;
   /** Called for every accepted connection, before hello. */
   onConnection?: (ws: WebSocket, index: number, req: IncomingMessage) => void;
+  /**
+   * Called for every handshake (numbered from 0, refused ones included);
+   * an HTTP status refuses it, as an `authorize` hook or a full server does.
+   */
+  refuse?: (attempt: number, req: IncomingMessage) => number | false;
 }
 
 const jpegs = new Map<string, Promise<Uint8Array>>();
@@ -62,6 +67,10 @@ export class TestStreamServer {
   /** Parsed text messages from clients, in arrival order. */
   readonly received: ClientMessage[] = [];
   connections = 0;
+  /** Handshakes seen, refused ones included. */
+  handshakes = 0;
+  /** The subprotocols each handshake asked for, in order. */
+  readonly askedFor: string[][] = [];
   seq = 0;
   port = 0;
   private http!: Server;
@@ -70,7 +79,7 @@ export class TestStreamServer {
   private jpeg!: Uint8Array;
 
   private constructor(
-    readonly opts: Required<Omit<TestStreamOptions, 'onConnection'>> & Pick<TestStreamOptions, 'onConnection'>,
+    readonly opts: Required<Omit<TestStreamOptions, 'onConnection' | 'refuse'>> & Pick<TestStreamOptions, 'onConnection' | 'refuse'>,
   ) {}
 
   static async start(options: TestStreamOptions): Promise<TestStreamServer> {
@@ -112,6 +121,14 @@ export class TestStreamServer {
     this.wss = new WebSocketServer({
       server: this.http,
       handleProtocols: (protocols) => (framed && protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+      verifyClient: (info, done) => {
+        const asked = String(info.req.headers['sec-websocket-protocol'] ?? '');
+        this.askedFor.push(asked ? asked.split(',').map((p) => p.trim()) : []);
+        const attempt = this.handshakes++;
+        const status = this.opts.refuse?.(attempt, info.req) ?? false;
+        if (status === false) done(true);
+        else done(false, status);
+      },
     });
     this.wss.on('connection', (ws, req) => this.onConnection(ws, req));
     if (port === 0) this.port = await listen(this.http);

@@ -65,3 +65,23 @@ export function countingWebSocket(Base: typeof import('ws').WebSocket) {
   }
   return { WebSocket: CountingWebSocket, counter };
 }
+
+/**
+ * `ws`'s WebSocket reporting errors the way a browser does: an `error` event
+ * with no message, whatever went wrong (refused handshake, 401, 503, nothing
+ * listening). The socket itself is real.
+ */
+export function browserLikeWebSocket(Base: typeof import('ws').WebSocket) {
+  class BrowserLikeWebSocket extends Base {}
+  const inherited = Object.getOwnPropertyDescriptor(Base.prototype, 'onerror')!;
+  Object.defineProperty(BrowserLikeWebSocket.prototype, 'onerror', {
+    configurable: true,
+    get() {
+      return inherited.get!.call(this);
+    },
+    set(fn: ((ev: unknown) => void) | null) {
+      inherited.set!.call(this, fn ? () => fn({ type: 'error' }) : null);
+    },
+  });
+  return BrowserLikeWebSocket;
+}
