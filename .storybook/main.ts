@@ -7,6 +7,10 @@ const config: StorybookConfig = {
   // apps; the Chromium tests then check StreamCanvas survives that.
   framework: { name: '@storybook/react-vite', options: { strictMode: true } },
   core: { disableTelemetry: true, disableWhatsNewNotifications: true },
+  // No "Get started" checklist in the sidebar or the menu: this Storybook is
+  // for looking at framestream's components, and opens on the stories
+  // themselves (the order in preview.ts puts Playground / Connected first).
+  features: { sidebarOnboardingChecklist: false, menuOnboardingChecklist: false },
   async viteFinal(viteConfig) {
     const { mergeConfig } = await import('vite');
     const { default: tailwindcss } = await import('@tailwindcss/vite');

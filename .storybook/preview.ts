@@ -8,6 +8,11 @@ const preview: Preview = {
     layout: 'fullscreen',
     backgrounds: { disable: true },
     controls: { expanded: true },
+    options: {
+      // Storybook opens on the first story: the live playground, then the
+      // components it is made of. Story names keep their file order.
+      storySort: { includeNames: true, order: ['Playground', ['Connected', '*'], 'Controls', 'StreamCanvas'] },
+    },
   },
 };
 

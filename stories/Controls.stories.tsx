@@ -1,44 +1,122 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
+import { useArgs } from 'storybook/preview-api';
 import type { ClientStatus } from '../src/client/index.js';
-import { Controls, type FitMode } from '../src/react/index.js';
-import { useFakeStream } from './support/fakeStream.js';
+import { Controls, type FitMode, type StreamMetrics } from '../src/react/index.js';
+import { FPS_CAP_ARG, fpsCapKey, fpsCapValue, type FpsCapKey } from './support/args.js';
 
 /**
- * The Controls panel driven by a stand-in stream: Connect and Disconnect
- * work, metrics are live in the Connected state, and the settings menu
- * changes real state.
+ * What the Controls stories take: the panel's own props, with its `metrics`
+ * spread out into one control per figure so each can be dragged in the
+ * Controls tab. A figure left empty is `null`, shown as "–".
  */
-function ControlsDemo(props: { status: ClientStatus; hold?: boolean; showMetrics?: boolean }) {
-  const stream = useFakeStream(props.status, { hold: props.hold ?? false });
-  const [fit, setFit] = useState<FitMode>('cover');
-  const [showMetrics, setShowMetrics] = useState(props.showMetrics ?? true);
+interface ControlsStoryArgs {
+  status: ClientStatus;
+  fit: FitMode;
+  maxFps: FpsCapKey;
+  showMetrics: boolean;
+  fps: number;
+  latencyP50?: number;
+  latencyP95?: number;
+  inferenceMs?: number;
+  frameBytes?: number;
+  framesDropped: number;
+  title: string;
+}
+
+/** Figures a healthy stream shows, filled in when Connect succeeds. */
+const LIVE = { fps: 30, latencyP50: 21, latencyP95: 34, inferenceMs: 42, frameBytes: 19_456 } as const;
+
+function metricsOf(args: ControlsStoryArgs): StreamMetrics {
+  return {
+    fps: args.fps,
+    latencyP50: args.latencyP50 ?? null,
+    latencyP95: args.latencyP95 ?? null,
+    inferenceMs: args.inferenceMs ?? null,
+    frameBytes: args.frameBytes ?? null,
+    framesDropped: args.framesDropped,
+    framesReceived: 0,
+  };
+}
+
+/**
+ * The panel as an app shows it, every prop an arg. Whatever the user does in
+ * the panel writes back to the args, so the Controls tab and the panel never
+ * disagree: Connect walks Connecting → Connected (600 ms, as a socket would),
+ * Disconnect goes back, the settings menu sets fit, cap and metrics.
+ */
+function ControlsDemo({ args, update }: { args: ControlsStoryArgs; update: (next: Partial<ControlsStoryArgs>) => void }) {
+  // Only a Connect clicked here moves on from Connecting; the Connecting
+  // story itself stays there.
+  const [connecting, setConnecting] = useState(false);
+  useEffect(() => {
+    if (!connecting || args.status !== 'connecting') return;
+    const t = setTimeout(() => {
+      setConnecting(false);
+      update({ status: 'connected', ...(args.fps === 0 ? LIVE : {}) });
+    }, 600);
+    return () => clearTimeout(t);
+  }, [connecting, args.status, args.fps, update]);
+
   return (
     <div className="h-screen w-screen bg-black">
       <Controls
-        status={stream.status}
-        metrics={stream.metrics}
-        onConnect={stream.connect}
-        onDisconnect={stream.disconnect}
-        fit={fit}
-        onFitChange={setFit}
-        maxFps={stream.maxFps}
-        onMaxFpsChange={stream.setMaxFps}
-        showMetrics={showMetrics}
-        onShowMetricsChange={setShowMetrics}
+        status={args.status}
+        metrics={metricsOf(args)}
+        onConnect={() => {
+          setConnecting(true);
+          update({ status: 'connecting' });
+        }}
+        onDisconnect={() => update({ status: 'disconnected', fps: 0 })}
+        fit={args.fit}
+        onFitChange={(fit) => update({ fit })}
+        maxFps={fpsCapValue(args.maxFps)}
+        onMaxFpsChange={(fps) => update({ maxFps: fpsCapKey(fps) })}
+        showMetrics={args.showMetrics}
+        onShowMetricsChange={(showMetrics) => update({ showMetrics })}
+        title={args.title}
         initialPosition={{ x: 24, y: 24 }}
       />
-      <p className="fixed bottom-4 left-6 font-mono text-xs text-[#9CA986]">fit: {fit}</p>
+      <p className="fixed bottom-4 left-6 font-mono text-xs text-[#9CA986]">fit: {args.fit}</p>
     </div>
   );
 }
 
+const figure = (max: number, step = 1) => ({ control: { type: 'range', min: 0, max, step } }) as const;
+
 const meta = {
   title: 'Controls',
-  component: ControlsDemo,
-  args: { status: 'disconnected', hold: false, showMetrics: true },
-  argTypes: { status: { table: { disable: true } }, hold: { table: { disable: true } } },
-} satisfies Meta<typeof ControlsDemo>;
+  render: function Render(args) {
+    const [, updateArgs] = useArgs<ControlsStoryArgs>();
+    return <ControlsDemo args={args} update={updateArgs} />;
+  },
+  args: {
+    status: 'disconnected',
+    fit: 'cover',
+    maxFps: fpsCapKey(null),
+    showMetrics: true,
+    fps: 0,
+    framesDropped: 0,
+    title: 'framestream',
+  },
+  argTypes: {
+    status: {
+      control: 'select',
+      options: ['disconnected', 'connecting', 'connected', 'reconnecting', 'error'] satisfies ClientStatus[],
+      description: 'Connection state: the indicator, its text and which buttons are enabled.',
+    },
+    fit: { control: 'inline-radio', options: ['cover', 'contain'] satisfies FitMode[], description: 'Fit mode shown in settings.' },
+    maxFps: { ...FPS_CAP_ARG, description: 'FPS cap shown in settings.' },
+    showMetrics: { control: 'boolean', description: 'Whether the figures are shown.' },
+    fps: { ...figure(120, 0.1), description: 'Frames per second received.', table: { category: 'metrics' } },
+    latencyP50: { ...figure(500), description: 'Latency p50, ms (empty: not measured).', table: { category: 'metrics' } },
+    latencyP95: { ...figure(500), description: 'Latency p95, ms (empty: not measured).', table: { category: 'metrics' } },
+    inferenceMs: { ...figure(500), description: 'Source time per frame, ms (empty: none reported).', table: { category: 'metrics' } },
+    frameBytes: { ...figure(512 * 1024, 256), description: 'Size of the last frame, bytes.', table: { category: 'metrics' } },
+    framesDropped: { ...figure(10_000), description: 'Frames lost on the way.', table: { category: 'metrics' } },
+    title: { control: 'text', description: 'Heading of the panel.' },
+  },
+} satisfies Meta<ControlsStoryArgs>;
 
 export default meta;
 type Story = StoryObj<typeof meta>;
@@ -47,16 +125,19 @@ type Story = StoryObj<typeof meta>;
 export const Disconnected: Story = {};
 
 /** Waiting for the socket: the indicator blinks, only Disconnect is enabled. */
-export const Connecting: Story = { args: { status: 'connecting', hold: true } };
+export const Connecting: Story = { args: { status: 'connecting' } };
 
-/** Live metrics, a pulsing indicator, Disconnect enabled. */
-export const Connected: Story = { args: { status: 'connected' } };
+/** Live figures, a pulsing indicator, Disconnect enabled. */
+export const Connected: Story = { args: { status: 'connected', ...LIVE, framesDropped: 3 } };
 
 /** The connection dropped and the client is backing off before its next try. */
-export const Reconnecting: Story = { args: { status: 'reconnecting' } };
+export const Reconnecting: Story = { args: { status: 'reconnecting', ...LIVE, fps: 0 } };
 
 /** Reconnecting gave up or the server refused: Connect is enabled again. */
 export const ErrorState: Story = { name: 'Error', args: { status: 'error' } };
 
+/** A viewer capped at 10 FPS from the settings menu. */
+export const ConnectedCapped: Story = { args: { status: 'connected', ...LIVE, fps: 10, maxFps: fpsCapKey(10) } };
+
 /** Metrics hidden from the settings menu: the panel shrinks to status and buttons. */
-export const ConnectedMetricsHidden: Story = { args: { status: 'connected', showMetrics: false } };
+export const ConnectedMetricsHidden: Story = { args: { status: 'connected', ...LIVE, showMetrics: false } };

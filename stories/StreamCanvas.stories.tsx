@@ -52,11 +52,34 @@ function CanvasDemo(props: {
 const meta = {
   title: 'StreamCanvas',
   component: CanvasDemo,
-  args: { status: 'connected', fit: 'cover', thread: 'auto', burst: 1 },
+  // The stand-in stream and the canvas's thread are fixed when they are
+  // created, so an arg that changes them starts a new demo.
+  render: (args) => (
+    <CanvasDemo key={[args.status, args.thread, args.burst, args.frameWidth, args.frameHeight].join(':')} {...args} />
+  ),
+  args: { status: 'connected', fit: 'cover', thread: 'auto', burst: 1, frameWidth: 640, frameHeight: 360 },
   argTypes: {
-    fit: { control: 'inline-radio', options: ['cover', 'contain'] },
-    thread: { control: 'inline-radio', options: ['auto', 'main'] },
-    status: { table: { disable: true } },
+    status: {
+      control: 'inline-radio',
+      options: ['disconnected', 'connected'],
+      description: 'Whether the canvas has a client sending frames.',
+    },
+    fit: {
+      control: 'inline-radio',
+      options: ['cover', 'contain'],
+      description: '`cover` fills the canvas and crops; `contain` shows the whole frame.',
+    },
+    thread: {
+      control: 'inline-radio',
+      options: ['auto', 'main'],
+      description: 'Paint in a worker where the browser allows it, or on the main thread. Read when the canvas is created.',
+    },
+    burst: {
+      control: { type: 'range', min: 1, max: 16, step: 1 },
+      description: 'Frames handed over at once per tick; more than one is dropped stale.',
+    },
+    frameWidth: { control: { type: 'range', min: 64, max: 1920, step: 16 }, description: 'Width of the frames sent, px.' },
+    frameHeight: { control: { type: 'range', min: 64, max: 1080, step: 16 }, description: 'Height of the frames sent, px.' },
   },
 } satisfies Meta<typeof CanvasDemo>;
 

@@ -143,6 +143,7 @@ function makeSnapshot(status: ClientStatus): ClientSnapshot {
       stream: null,
       framed: null,
     },
+    ...{ failure: null },
   };
 }
 

@@ -8,6 +8,7 @@ import {
   brightness,
   canvasCount,
   canvasData,
+  openManager,
   openStory,
   pixels,
   readStories,
@@ -33,6 +34,90 @@ describe('Storybook', () => {
   afterAll(async () => {
     await chromium?.close();
     if (server) await closeServer(server);
+  });
+
+  describe('the Storybook UI', () => {
+    it('opens on the Playground / Connected story, painting frames, with no onboarding checklist', async () => {
+      const { page, preview, errors, close } = await openManager(chromium.browser, base);
+      try {
+        await expect.poll(() => new URL(page.url()).searchParams.get('path')).toBe('/story/playground--connected');
+        await expect
+          .poll(async () => Number(await preview.locator('canvas').getAttribute('data-frames-painted')), { timeout: 30_000 })
+          .toBeGreaterThanOrEqual(3);
+        // Highlighted in the sidebar too, as the story being shown.
+        expect(await page.locator('.sidebar-item[data-selected="true"]').getAttribute('data-item-id')).toBe('playground--connected');
+        // The checklist is drawn only by `storybook dev`; the built manager
+        // carries the same feature flags that turn it off there.
+        expect(await page.evaluate(() => (window as unknown as { FEATURES: Record<string, unknown> }).FEATURES)).toMatchObject({
+          sidebarOnboardingChecklist: false,
+          menuOnboardingChecklist: false,
+        });
+        expect(await page.getByText('Get started').count()).toBe(0);
+        expect(errors).toEqual([]);
+      } finally {
+        await close();
+      }
+    });
+
+    it.each(['playground--connected', 'controls--connected', 'streamcanvas--connected'])(
+      'gives %s controls to play with',
+      async (id) => {
+        const { page, close } = await openManager(chromium.browser, base, `/story/${id}`);
+        try {
+          await page.getByRole('tab', { name: /Controls/ }).click();
+          // Every component story takes a fit mode, offered as a radio in the Controls tab.
+          await page.locator('#control-fit-1').waitFor({ timeout: 15_000 });
+          expect(await page.locator('[id^="control-"]').count()).toBeGreaterThanOrEqual(4);
+          expect(await page.getByText('This story has no controls').count()).toBe(0);
+        } finally {
+          await close();
+        }
+      },
+      60_000,
+    );
+
+    it('redraws the Controls panel from its args: fit, status, FPS cap and figures', async () => {
+      const { page, preview, errors, close } = await openManager(chromium.browser, base, '/story/controls--connected');
+      try {
+        await page.getByRole('tab', { name: /Controls/ }).click();
+        await page.locator('#control-fit-1').check();
+        await preview.getByText('fit: contain').waitFor();
+
+        await page.locator('#control-fps').fill('12.5');
+        await expect.poll(() => preview.getByTestId('metric-fps').getAttribute('data-value')).toBe('12.5');
+        await page.locator('#control-framesDropped').fill('42');
+        await expect.poll(() => preview.getByTestId('metric-dropped').textContent()).toBe('42');
+
+        await page.locator('#control-maxFps').selectOption('10 fps');
+        await preview.getByRole('button', { name: 'Settings' }).click();
+        await expect.poll(() => preview.getByTestId('max-fps-button').textContent()).toContain('10 fps');
+
+        await page.locator('#control-status').selectOption('error');
+        await expect.poll(() => preview.getByRole('status').textContent()).toBe('Error');
+        expect(await preview.getByRole('button', { name: 'Connect', exact: true }).isEnabled()).toBe(true);
+        expect(errors).toEqual([]);
+      } finally {
+        await close();
+      }
+    });
+
+    it('writes what the user picks in the panel back to the args', async () => {
+      const { page, preview, errors, close } = await openManager(chromium.browser, base, '/story/playground--connected');
+      try {
+        await page.getByRole('tab', { name: /Controls/ }).click();
+        await preview.getByRole('button', { name: 'Settings' }).click();
+        await preview.getByRole('radio', { name: 'contain' }).click();
+        await expect.poll(() => page.locator('#control-fit-1').isChecked()).toBe(true);
+        await expect.poll(() => preview.locator('[data-fit]').getAttribute('data-fit')).toBe('contain');
+
+        await preview.getByTestId('max-fps-button').click();
+        await preview.getByRole('option', { name: '5 fps', exact: true }).click();
+        await expect.poll(() => page.locator('#control-maxFps').inputValue()).toBe('5 fps');
+        expect(errors).toEqual([]);
+      } finally {
+        await close();
+      }
+    });
   });
 
   describe('every story', () => {

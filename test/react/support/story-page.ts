@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, FrameLocator, Page } from 'playwright-core';
 import sharp from 'sharp';
 
 /** Where `npm run build-storybook` writes the static Storybook. */
@@ -52,6 +52,30 @@ export async function openStory(
     timeout: 30_000,
   });
   return { page, errors, close: () => context.close() };
+}
+
+export interface ManagerPage extends StoryPage {
+  /** The story's preview iframe inside the manager. */
+  preview: FrameLocator;
+}
+
+/**
+ * Opens Storybook's own UI (the manager: sidebar, toolbar, Controls tab) as a
+ * user does, at `path` (e.g. `/story/controls--connected`) or, without one,
+ * wherever Storybook chooses to start. Errors are those of the manager page.
+ */
+export async function openManager(browser: Browser, baseUrl: string, path?: string): Promise<ManagerPage> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+  await page.goto(path ? `${baseUrl}/?path=${path}` : `${baseUrl}/`);
+  const preview = page.frameLocator('#storybook-preview-iframe');
+  await preview.locator('#storybook-root > *').first().waitFor({ timeout: 30_000 });
+  return { page, preview, errors, close: () => context.close() };
 }
 
 /** Reads one of StreamCanvas's `data-*` counters (e.g. `frames-painted`). */
