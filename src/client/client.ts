@@ -1,4 +1,5 @@
 import { FrameStreamError, SUBPROTOCOL, wallClockMs } from '../protocol/index.js';
+import { describeEnd, toFailure } from './failure.js';
 import type { FrameMetrics, ServerMetrics, StreamInfo } from '../protocol/index.js';
 import { checkMaxFps, resolveClientOptions, serializeControlData, type ResolvedClientOptions } from './options.js';
 import { handleMessage, type Receiver } from './receive.js';
@@ -6,7 +7,7 @@ import { Reconnector } from './reconnect.js';
 import { SafeEmitter } from './safe-emitter.js';
 import { SnapshotStore } from './snapshot.js';
 import { StreamStats } from './stats.js';
-import type { ClientSnapshot, ClientStats, ClientStatus, FrameStreamClientOptions, WebSocketLike } from './types.js';
+import type { ClientSnapshot, ClientStats, ClientStatus, ConnectionFailure, FrameStreamClientOptions, WebSocketLike } from './types.js';
 
 const OPEN = 1;
 // `ws` names the reason when a server picks no subprotocol although one was
@@ -49,6 +50,8 @@ export class FrameStreamClient extends SafeEmitter {
   private sourceMetrics: FrameMetrics | undefined;
   private maxFps: number | null;
   private destroyed = false;
+  /** The last connection failure, for the snapshot; cleared once connected. */
+  private failure: ConnectionFailure | null = null;
   /**
    * Ask for no subprotocol: `mode: 'bare'`, or `'auto'` found a bare server
    * since the last `connect()`.
@@ -73,7 +76,8 @@ export class FrameStreamClient extends SafeEmitter {
     this.maxFps = this.opts.maxFps;
     this.bare = this.opts.mode === 'bare';
     this.stats = new StreamStats(this.opts.latencyWindow);
-    this.reconnector = new Reconnector(this.opts.policy, this.opts.stableAfterMs);
+    const { policy, stableAfterMs, stopOnCloseCodes, maxConnectAttempts, maxRetryTimeMs, url } = this.opts;
+    this.reconnector = new Reconnector(policy, stableAfterMs, { stopOnCloseCodes, maxConnectAttempts, maxRetryTimeMs }, url);
     this.store = new SnapshotStore(this.buildSnapshot());
     if (this.opts.autoConnect) this.connect();
   }
@@ -186,7 +190,9 @@ export class FrameStreamClient extends SafeEmitter {
       ws = this.bare || this.probingBare ? new WebSocket(url) : new WebSocket(url, SUBPROTOCOL);
     } catch (cause) {
       // Only a URL the runtime refuses gets here; retrying cannot help.
-      this.emitSafe('error', new FrameStreamError('ERR_SOCKET', `Cannot open a WebSocket to ${url}`, { cause }));
+      const error = new FrameStreamError('ERR_SOCKET', `Cannot open a WebSocket to ${url}`, { cause });
+      this.failure = toFailure(error, url, null);
+      this.emitSafe('error', error);
       return this.setStatus('error');
     }
     ws.binaryType = 'arraybuffer';
@@ -228,6 +234,7 @@ export class FrameStreamClient extends SafeEmitter {
   private establish(): void {
     if (this.established) return;
     this.established = true;
+    this.failure = null;
     clearTimeout(this.timers.hello);
     this.reconnector.connected(() => this.refreshSnapshot());
     this.setStatus('connected');
@@ -250,17 +257,27 @@ export class FrameStreamClient extends SafeEmitter {
       return this.openSocket();
     }
     this.probingBare = false;
-    if (socketError !== null) {
-      this.emitSafe('error', new FrameStreamError('ERR_SOCKET', `WebSocket error${socketError ? `: ${socketError}` : ''}`));
+    const { url } = this.opts;
+    const error = describeEnd({ url, code, reason, opened, socketError });
+    if (error) {
+      this.failure = toFailure(error, url, code);
+      this.emitSafe('error', error);
+    } else if (code !== 1000) {
+      // A drop says nothing beyond its close code, so it is not an `error`
+      // event, but a UI left in `reconnecting` or `error` can still show it.
+      const detail = reason ? `: ${reason}` : '';
+      this.failure = toFailure(new FrameStreamError('ERR_SOCKET', `The connection to ${url} was lost (close ${code}${detail})`), url, code);
     }
+    this.refreshSnapshot();
     this.emitSafe('close', { code, reason });
     if (this.ws !== null || this._status === 'disconnected') return; // a listener reconnected or disconnected
     if (code === 1000) return this.setStatus('disconnected');
     if (!this.opts.reconnect) return this.setStatus('error');
-    const decision = this.reconnector.schedule(code, () => this.openSocket());
+    const decision = this.reconnector.schedule(code, () => this.openSocket(), error?.message ?? null);
     if ('error' in decision) {
       this.setStatus('error');
-      return this.emitSafe('error', decision.error);
+      if (decision.error) this.emitSafe('error', decision.error);
+      return;
     }
     this.setStatus('reconnecting');
     this.emitSafe('reconnecting', decision);
@@ -369,6 +386,6 @@ export class FrameStreamClient extends SafeEmitter {
 
   private buildSnapshot(): ClientSnapshot {
     const stats = this.getStats();
-    return { status: this._status, fps: stats.fps, latency: stats.latency, metrics: this.metrics, stats };
+    return { status: this._status, fps: stats.fps, latency: stats.latency, metrics: this.metrics, stats, failure: this.failure };
   }
 }

@@ -1,11 +1,16 @@
+import { CLOSE_CODES } from '../protocol/index.js';
 import { BACKOFF_DEFAULTS, createBackoffPolicy, stripUndefined } from './backoff.js';
+import { rejectUnknownKeys } from '../protocol/suggest.js';
 import type { FrameStreamClientOptions, ReconnectPolicy, WebSocketConstructor } from './types.js';
 
 /** Every default of {@link FrameStreamClientOptions} in one place. */
-export const CLIENT_DEFAULTS = {
+export const CLIENT_DEFAULTS = Object.freeze({
   ...BACKOFF_DEFAULTS,
   autoConnect: false,
   reconnect: true,
+  stopOnCloseCodes: Object.freeze([CLOSE_CODES.unauthorized, CLOSE_CODES.forbiddenOrigin]) as readonly number[],
+  maxConnectAttempts: 6,
+  maxRetryTimeMs: Infinity,
   stableAfterMs: 5000,
   fpsInterval: 1000,
   pingInterval: 2000,
@@ -13,7 +18,38 @@ export const CLIENT_DEFAULTS = {
   helloTimeoutMs: 5000,
   idleTimeoutMs: 10_000,
   mode: 'auto',
-} as const;
+} as const);
+
+/** Every key of {@link FrameStreamClientOptions}; any other key is refused as a likely typo. */
+export const CLIENT_OPTION_KEYS = Object.freeze([
+  'url',
+  'autoConnect',
+  'WebSocket',
+  'reconnect',
+  'reconnectPolicy',
+  'stopOnCloseCodes',
+  'maxConnectAttempts',
+  'maxRetryTimeMs',
+  'stableAfterMs',
+  'fpsInterval',
+  'pingInterval',
+  'maxFps',
+  'latencyWindow',
+  'mode',
+  'helloTimeoutMs',
+  'idleTimeoutMs',
+  'random',
+  'initialDelayMs',
+  'maxDelayMs',
+  'growthFactor',
+  'maxAttempts',
+  'jitter',
+] as const satisfies readonly (keyof FrameStreamClientOptions)[]);
+
+// A compile error here means an option was added to the type but not to the list.
+type MissingKey = Exclude<keyof FrameStreamClientOptions, (typeof CLIENT_OPTION_KEYS)[number]>;
+const everyKeyListed: [MissingKey] extends [never] ? true : MissingKey = true;
+void everyKeyListed;
 
 /** Options after defaults are applied and everything is checked. */
 export interface ResolvedClientOptions {
@@ -22,6 +58,11 @@ export interface ResolvedClientOptions {
   WebSocket: WebSocketConstructor;
   reconnect: boolean;
   policy: ReconnectPolicy;
+  stopOnCloseCodes: readonly number[];
+  /** Attempts before the first connection; `Infinity` for no limit. */
+  maxConnectAttempts: number;
+  /** `Infinity` for no limit. */
+  maxRetryTimeMs: number;
   stableAfterMs: number;
   fpsInterval: number;
   pingInterval: number;
@@ -88,6 +129,25 @@ export function resolveUrl(url: unknown): string {
   return parsed.href;
 }
 
+/** Close codes: integers a close frame can carry (1000-4999). */
+function checkCloseCodes(value: unknown): readonly number[] {
+  if (!Array.isArray(value)) {
+    throw new TypeError(`Expected \`stopOnCloseCodes\` to be an array of close codes, got \`${String(value)}\``);
+  }
+  for (const code of value) {
+    if (!(Number.isInteger(code) && code >= 1000 && code <= 4999)) {
+      throw new RangeError(`Expected \`stopOnCloseCodes\` to hold integers in [1000, 4999], got \`${String(code)}\``);
+    }
+  }
+  return Object.freeze([...value]);
+}
+
+/** A count or duration where `Infinity` means "no limit". */
+function checkLimit(name: string, value: unknown, min: number, integer: boolean): number {
+  if (value === Infinity) return Infinity;
+  return checkNumber(name, value, min, { integer });
+}
+
 function idleTimeout(ms: number, pingInterval: number): number {
   return ms === 0 ? 0 : Math.max(ms, 2 * pingInterval);
 }
@@ -97,6 +157,7 @@ export function resolveClientOptions(options: FrameStreamClientOptions): Resolve
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`Expected options to be an object, got \`${String(options)}\``);
   }
+  rejectUnknownKeys(options, CLIENT_OPTION_KEYS, 'FrameStreamClient');
   const opts = { ...CLIENT_DEFAULTS, ...stripUndefined(options) };
   const url = resolveUrl(opts.url);
 
@@ -132,6 +193,9 @@ export function resolveClientOptions(options: FrameStreamClientOptions): Resolve
     WebSocket: WebSocketImpl,
     reconnect: opts.reconnect,
     policy,
+    stopOnCloseCodes: checkCloseCodes(opts.stopOnCloseCodes),
+    maxConnectAttempts: checkLimit('maxConnectAttempts', opts.maxConnectAttempts, 1, true),
+    maxRetryTimeMs: checkLimit('maxRetryTimeMs', opts.maxRetryTimeMs, 0, false),
     stableAfterMs: checkNumber('stableAfterMs', opts.stableAfterMs, 0),
     fpsInterval: checkNumber('fpsInterval', opts.fpsInterval, 0, { exclusive: true }),
     pingInterval: checkNumber('pingInterval', opts.pingInterval, 0, { exclusive: true }),

@@ -3,8 +3,21 @@ import type { ReconnectPolicy } from './types.js';
 
 type Timer = ReturnType<typeof setTimeout>;
 
-/** What {@link Reconnector.schedule} decided. */
-export type RetryDecision = { attempt: number; delayMs: number } | { error: FrameStreamError };
+/**
+ * What {@link Reconnector.schedule} decided: a retry, or to stop, with the
+ * error to report (`null` when the close itself already said why).
+ */
+export type RetryDecision = { attempt: number; delayMs: number } | { error: FrameStreamError | null };
+
+/** Declarative limits applied on top of the policy (plain data, so they cross to a worker). */
+export interface RetryLimits {
+  /** Close codes that stop at once. */
+  stopOnCloseCodes: readonly number[];
+  /** Attempts (the first included) that may fail before the first connection; `Infinity` for no limit. */
+  maxConnectAttempts: number;
+  /** No retry starts later than this after the outage began, ms; `Infinity` for no limit. */
+  maxRetryTimeMs: number;
+}
 
 /**
  * The client's reconnect bookkeeping: the attempt counter, the retry timer,
@@ -17,20 +30,34 @@ export class Reconnector {
   private outageStartedAt: number | null = null;
   private retryTimer: Timer | null = null;
   private stableTimer: Timer | null = null;
+  /** A connection was made since the last {@link reset} (that is, since `connect()`). */
+  private reached = false;
 
   constructor(
     private readonly policy: ReconnectPolicy,
     private readonly stableAfterMs: number,
+    private readonly limits: RetryLimits,
+    private readonly url: string,
   ) {}
 
   /**
    * Counts an attempt and asks the policy for its delay; with one, `retry`
-   * runs after it. A `null` (or a throwing policy) returns an error instead.
+   * runs after it. A close code in `stopOnCloseCodes`, too many attempts
+   * before a first connection, a policy's `null` (or a throwing policy) or
+   * an exhausted time budget stop instead.
+   *
+   * @param cause what went wrong with the connection that ended, to explain a stop
    */
-  schedule(closeCode: number, retry: () => void): RetryDecision {
+  schedule(closeCode: number, retry: () => void, cause: string | null = null): RetryDecision {
+    if (this.limits.stopOnCloseCodes.includes(closeCode)) return { error: null };
     this.attempt++;
     const now = Date.now();
     this.outageStartedAt ??= now;
+    const why = cause ? `: ${cause}` : '';
+    if (!this.reached && this.attempt >= this.limits.maxConnectAttempts) {
+      const n = this.attempt;
+      return { error: new FrameStreamError('ERR_RECONNECT_EXHAUSTED', `Gave up connecting to ${this.url} after ${n} failed ${n === 1 ? 'attempt' : 'attempts'}${why}`) };
+    }
     let delay: number | null;
     try {
       delay = this.policy({ attempt: this.attempt, closeCode, elapsedMs: now - this.outageStartedAt });
@@ -40,9 +67,14 @@ export class Reconnector {
     // Infinity would make setTimeout fire at once; treat it like null.
     if (typeof delay !== 'number' || Number.isNaN(delay) || delay === Infinity) {
       const tries = this.attempt - 1;
-      return { error: new FrameStreamError('ERR_RECONNECT_EXHAUSTED', `Gave up reconnecting after ${tries} ${tries === 1 ? 'retry' : 'retries'}`) };
+      return { error: new FrameStreamError('ERR_RECONNECT_EXHAUSTED', `Gave up reconnecting to ${this.url} after ${tries} ${tries === 1 ? 'retry' : 'retries'}${why}`) };
     }
     const delayMs = Math.max(0, delay);
+    const elapsed = now - this.outageStartedAt;
+    if (elapsed + delayMs > this.limits.maxRetryTimeMs) {
+      const budget = `\`maxRetryTimeMs\` is ${this.limits.maxRetryTimeMs}`;
+      return { error: new FrameStreamError('ERR_RECONNECT_EXHAUSTED', `Gave up reconnecting to ${this.url} after ${Math.round(elapsed)} ms without a connection (${budget})${why}`) };
+    }
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       retry();
@@ -52,6 +84,7 @@ export class Reconnector {
 
   /** A connection is up: forget the attempts once it has stayed up `stableAfterMs`. */
   connected(onStable: () => void): void {
+    this.reached = true;
     this.clearStable();
     this.stableTimer = setTimeout(() => {
       this.stableTimer = null;
@@ -73,6 +106,7 @@ export class Reconnector {
     this.clearStable();
     this.attempt = 0;
     this.outageStartedAt = null;
+    this.reached = false;
   }
 
   private clearStable(): void {

@@ -82,6 +82,7 @@ function sameSnapshot(a: ClientSnapshot, b: ClientSnapshot): boolean {
     a.latency?.p50 === b.latency?.p50 &&
     a.latency?.p95 === b.latency?.p95 &&
     a.metrics === b.metrics &&
+    a.failure === b.failure &&
     sameStats(a.stats, b.stats)
   );
 }

@@ -1,4 +1,4 @@
-import type { FrameMeta, FrameMetrics, FrameStreamError, ServerMetrics, StreamInfo } from '../protocol/index.js';
+import type { FrameMeta, FrameMetrics, FrameStreamError, FrameStreamErrorCode, ServerMetrics, StreamInfo } from '../protocol/index.js';
 
 /** Connection state of a {@link FrameStreamClient}. */
 export type ClientStatus = 'disconnected' | 'connecting' | 'connected' | 'reconnecting' | 'error';
@@ -79,6 +79,32 @@ export interface FrameStreamClientOptions extends BackoffOptions {
   /** Custom policy; replaces the backoff options when given. @default createBackoffPolicy(backoff options) */
   reconnectPolicy?: ReconnectPolicy;
   /**
+   * Close codes after which the client does not retry but settles in status
+   * `error`: by default the server's refusals that retrying cannot fix,
+   * 4401 (not authorized) and 4403 (origin not allowed). Plain data, so it
+   * crosses to a worker (unlike a `reconnectPolicy`). `[]` retries them too.
+   * @default [4401, 4403]
+   */
+  stopOnCloseCodes?: readonly number[];
+  /**
+   * Connection attempts (the first included) that may fail after
+   * `connect()` before any connection was made; then the client stops and
+   * settles in status `error` with `ERR_RECONNECT_EXHAUSTED`, so a wrong
+   * URL or a server that is down shows as a failure instead of endless
+   * retries. Once connected, drops are retried per the policy
+   * (`maxAttempts`, `maxRetryTimeMs`). `Infinity` never stops.
+   * @default 6
+   */
+  maxConnectAttempts?: number;
+  /**
+   * Total time the client keeps retrying without a working connection, ms:
+   * no retry starts later than this after the outage (or the first attempt)
+   * began; then it settles in status `error` with `ERR_RECONNECT_EXHAUSTED`.
+   * Applies with the built-in backoff and with a `reconnectPolicy`.
+   * @default Infinity
+   */
+  maxRetryTimeMs?: number;
+  /**
    * A connection must stay up this long before the attempt counter resets,
    * so a server that accepts and drops at once is not hammered. @default 5000
    */
@@ -130,6 +156,21 @@ export interface FrameStreamClientOptions extends BackoffOptions {
 }
 
 /**
+ * Why the last connection attempt failed, for a UI to show (with a Retry
+ * button in status `error`). Plain data: it crosses from a worker unchanged.
+ */
+export interface ConnectionFailure {
+  /** `ERR_UNREACHABLE`, `ERR_UNAUTHORIZED`, `ERR_FORBIDDEN_ORIGIN`, `ERR_TOO_MANY_CLIENTS`, `ERR_SOCKET`, … */
+  readonly code: FrameStreamErrorCode;
+  /** A sentence naming the URL and what went wrong, as in the `error` event. */
+  readonly message: string;
+  /** The URL the client tried, as resolved (absolute, `ws:`/`wss:`). */
+  readonly url: string;
+  /** Close code of the failed connection (1006 when it never opened); `null` when no socket could be made. */
+  readonly closeCode: number | null;
+}
+
+/**
  * An immutable picture of what a UI shows, for React's
  * `useSyncExternalStore`. A new object replaces it only when one of its
  * figures changes (status, once per `fpsInterval` for fps/latency/stats, on
@@ -144,6 +185,11 @@ export interface ClientSnapshot {
   /** The last server metrics message, with the last frame's source metrics; `null` before one came. */
   readonly metrics: Readonly<ServerMetrics & { source?: FrameMetrics }> | null;
   readonly stats: Readonly<ClientStats>;
+  /**
+   * The last connection failure (refused, unreachable, closed by the
+   * server with a refusal code); `null` before any and once connected again.
+   */
+  readonly failure: ConnectionFailure | null;
 }
 
 /** Figures for latency, capture (server) → receive (client), in ms. */

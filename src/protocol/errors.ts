@@ -24,6 +24,7 @@ export type FrameStreamErrorCode =
   | 'ERR_ENCODE_FAILED'
   // Connections
   | 'ERR_SOCKET'
+  | 'ERR_UNREACHABLE'
   | 'ERR_UNAUTHORIZED'
   | 'ERR_FORBIDDEN_ORIGIN'
   | 'ERR_TOO_MANY_CLIENTS'

@@ -66,7 +66,7 @@ describe('FrameStreamClient', () => {
       expect(rec.log).toEqual([]);
     });
 
-    it('reports a failed connection attempt as ERR_SOCKET followed by close 1006', async () => {
+    it('reports a failed connection attempt as ERR_UNREACHABLE followed by close 1006', async () => {
       const port = await freePort();
       const client = new FrameStreamClient({ url: `ws://127.0.0.1:${port}/`, WebSocket, reconnect: false });
       clients.push(client);
@@ -74,7 +74,7 @@ describe('FrameStreamClient', () => {
       client.connect();
       await nextEvent(client, 'status', (s) => s === 'error');
       expect(rec.log.map((e) => e.event)).toEqual(['status', 'error', 'close', 'status']);
-      expect((rec.of('error')[0] as FrameStreamError).code).toBe('ERR_SOCKET');
+      expect((rec.of('error')[0] as FrameStreamError).code).toBe('ERR_UNREACHABLE');
       expect((rec.of('error')[0] as FrameStreamError).message).toContain('ECONNREFUSED');
       expect(rec.of('close')[0]?.code).toBe(1006);
     });
