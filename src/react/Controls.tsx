@@ -1,27 +1,62 @@
-import { useState } from 'react';
-import type { ClientStatus } from 'framestream/client';
+import { useEffect, useState } from 'react';
+import type { ClientSnapshot, ClientStatus } from 'framestream/client';
 import { EMPTY_METRICS, type StreamMetrics } from './metrics.js';
+import { MetricsGrid } from './MetricsGrid.js';
 import type { FitMode } from './painter.js';
+import { useSharedFit } from './settings.js';
 import { SettingsMenu } from './SettingsMenu.js';
+import type { UseFrameStreamResult } from './useFrameStream.js';
 import { useDraggable, type Point } from './useDraggable.js';
 
-/** Props of {@link Controls}. Settings are controlled when given, internal otherwise. */
+/** Why a connection failed, as the client reports it in its snapshot. */
+export interface StreamFailure {
+  /** Error code, e.g. `ERR_SOCKET`. */
+  code?: string;
+  /** What went wrong, for people. */
+  message: string;
+  /** The URL that could not be reached or refused the connection. */
+  url?: string;
+  /** WebSocket close code, when there was one. */
+  closeCode?: number | null;
+}
+
+/** The part of {@link useFrameStream}'s result that {@link Controls} reads. */
+export type ControlsStream = Pick<
+  UseFrameStreamResult,
+  'status' | 'metrics' | 'client' | 'connect' | 'disconnect' | 'maxFps' | 'setMaxFps'
+> & { snapshot?: ClientSnapshot | null };
+
+/**
+ * Props of {@link Controls}. Pass `stream` (the hook's result) and the panel
+ * is wired: buttons, figures, fit and FPS cap. Every other prop overrides
+ * what `stream` gives; a setting whose value prop is given (`fit`, `maxFps`,
+ * `showMetrics`) is controlled by the app, otherwise by the panel.
+ */
 export interface ControlsProps {
-  /** Connection state shown by the indicator; decides which buttons are enabled. */
-  status: ClientStatus;
-  /** Figures to show. @default all empty */
+  /**
+   * The result of {@link useFrameStream}. Gives the status, figures, failure,
+   * Connect/Disconnect/Retry, and applies the FPS cap (`setMaxFps`) and the
+   * fit (to every `StreamCanvas` given the same `client` and no `fit`).
+   * @default undefined
+   */
+  stream?: ControlsStream;
+  /** Connection state shown by the indicator; decides which buttons are enabled. @default stream.status, else 'disconnected' */
+  status?: ClientStatus;
+  /** Figures to show. @default stream.metrics, else all empty */
   metrics?: StreamMetrics;
-  /** Called by the Connect button. @default undefined (button disabled) */
+  /** Why the connection failed, shown while `status` is `'error'`. @default stream.snapshot.failure */
+  failure?: StreamFailure | null;
+  /** Called by the Connect (and Retry) button. @default stream.connect (without a stream, the button is disabled) */
   onConnect?: () => void;
-  /** Called by the Disconnect button. @default undefined (button disabled) */
+  /** Called by the Disconnect button. @default stream.disconnect (without a stream, the button is disabled) */
   onDisconnect?: () => void;
-  /** Fit mode shown in settings. @default 'cover' (uncontrolled) */
+  /** Fit mode shown in settings; given, the app controls it. @default the stream's shared fit, 'cover' at first */
   fit?: FitMode;
   /** Called when the user picks a fit mode. @default undefined */
   onFitChange?: (fit: FitMode) => void;
-  /** FPS cap shown in settings, `null` for none. @default null (uncontrolled) */
+  /** FPS cap shown in settings, `null` for none; given, the app controls it. @default stream.maxFps, else null */
   maxFps?: number | null;
-  /** Called when the user picks a cap; pass it to `setMaxFps` so the server honours it. @default undefined */
+  /** Called when the user picks a cap (after `stream.setMaxFps`, when uncontrolled). @default undefined */
   onMaxFpsChange?: (fps: number | null) => void;
   /** Caps offered in settings. @default [null, 60, 30, 15, 10, 5, 1] */
   maxFpsOptions?: readonly (number | null)[];
@@ -39,21 +74,13 @@ export interface ControlsProps {
 
 const DEFAULT_FPS_OPTIONS = [null, 60, 30, 15, 10, 5, 1] as const;
 const DEFAULT_POSITION: Point = { x: 16, y: 16 };
-const FOCUS = 'outline-none focus-visible:ring-2 focus-visible:ring-[#B5CC9A] focus-visible:ring-offset-2 focus-visible:ring-offset-black';
 
 const STATUS_TEXT: Record<ClientStatus, string> = {
   disconnected: 'Disconnected',
   connecting: 'Connecting…',
   connected: 'Connected',
   reconnecting: 'Reconnecting…',
-  error: 'Error',
-};
-const STATUS_DOT: Record<ClientStatus, string> = {
-  disconnected: 'bg-neutral-500',
-  connecting: 'bg-[#9CA986] animate-pulse',
-  connected: 'bg-[#B5CC9A]',
-  reconnecting: 'bg-amber-300 animate-pulse',
-  error: 'bg-red-400',
+  error: 'Connection failed',
 };
 
 /** A value the parent controls when it passes one, or local state when it does not. */
@@ -69,32 +96,63 @@ function useControllable<T>(value: T | undefined, initial: T, onChange?: (v: T) 
   ];
 }
 
-const fmt = (n: number | null, digits: number) => (n === null ? '–' : n.toFixed(digits));
+/** The failure in a snapshot, read defensively: clients before 0.2 have none. */
+function snapshotFailure(snapshot: ClientSnapshot | null | undefined): StreamFailure | null {
+  const failure = (snapshot as { failure?: unknown } | null | undefined)?.failure;
+  if (!failure || typeof failure !== 'object') return null;
+  const { message } = failure as { message?: unknown };
+  return typeof message === 'string' ? (failure as StreamFailure) : null;
+}
 
 /**
  * The floating glass panel over a stream: a connection indicator that pulses
  * while connected, Connect and Disconnect buttons enabled only when they make
  * sense, live metrics, and a settings menu (fit mode, FPS cap, metrics on/off).
+ * When the connection failed it says why and where, and offers Retry.
  * Drag it by its title bar (or move it with the arrow keys); it stays on screen.
  *
- * Purely presentational: wire it to {@link useFrameStream}, or feed it any
- * status for a mock-up. Styled with Tailwind; see docs/react.md for the
- * `@source` line an app needs so Tailwind generates its classes.
+ * Give it the hook's result and everything is wired; or feed it any status
+ * for a mock-up. Styled by `framestream/react/styles.css` (classes `fs-*`).
  *
  * @example
- * const s = useFrameStream({ url });
- * <Controls status={s.status} metrics={s.metrics} onConnect={s.connect} onDisconnect={s.disconnect}
- *   maxFps={s.maxFps} onMaxFpsChange={s.setMaxFps} fit={fit} onFitChange={setFit} />
+ * const stream = useFrameStream({ url, autoConnect: true });
+ * <StreamCanvas client={stream.client} />
+ * <Controls stream={stream} />
  */
 export function Controls(props: ControlsProps) {
-  const { status, metrics = EMPTY_METRICS, title = 'framestream' } = props;
-  const [fit, setFit] = useControllable<FitMode>(props.fit, 'cover', props.onFitChange);
-  const [maxFps, setMaxFps] = useControllable<number | null>(props.maxFps, null, props.onMaxFpsChange);
+  const { stream, title = 'framestream' } = props;
+  const status = props.status ?? stream?.status ?? 'disconnected';
+  const metrics = props.metrics ?? stream?.metrics ?? EMPTY_METRICS;
+  const failure = props.failure !== undefined ? props.failure : snapshotFailure(stream?.snapshot);
+  const onConnect = props.onConnect ?? stream?.connect;
+  const onDisconnect = props.onDisconnect ?? stream?.disconnect;
+
+  // Fit: the app's when it passes `fit`; otherwise shared through the store
+  // of the stream's client, where a StreamCanvas of the same client reads it.
+  const client = stream?.client ?? null;
+  const [sharedFit, setSharedFit] = useSharedFit(client);
+  const [fit, setFit] = useControllable<FitMode>(props.fit ?? (client ? (sharedFit ?? 'cover') : undefined), 'cover', (next) => {
+    if (props.fit === undefined) setSharedFit(next);
+    props.onFitChange?.(next);
+  });
+  useEffect(() => {
+    if (props.fit !== undefined) setSharedFit(props.fit);
+  }, [props.fit, setSharedFit]);
+
+  const [maxFps, setMaxFps] = useControllable<number | null>(
+    props.maxFps !== undefined ? props.maxFps : stream?.maxFps,
+    null,
+    (next) => {
+      if (props.maxFps === undefined) stream?.setMaxFps(next);
+      props.onMaxFpsChange?.(next);
+    },
+  );
   const [showMetrics, setShowMetrics] = useControllable(props.showMetrics, true, props.onShowMetricsChange);
   const { boxRef, position, dragging, handleProps } = useDraggable(props.initialPosition ?? DEFAULT_POSITION);
 
-  const canConnect = !!props.onConnect && (status === 'disconnected' || status === 'error');
-  const canDisconnect = !!props.onDisconnect && (status === 'connecting' || status === 'connected' || status === 'reconnecting');
+  const failed = status === 'error';
+  const canConnect = !!onConnect && (status === 'disconnected' || failed);
+  const canDisconnect = !!onDisconnect && (status === 'connecting' || status === 'connected' || status === 'reconnecting');
 
   return (
     <section
@@ -102,22 +160,23 @@ export function Controls(props: ControlsProps) {
       aria-label="Stream controls"
       data-testid="framestream-controls"
       data-status={status}
+      data-dragging={dragging ? '' : undefined}
       style={{ left: position.x, top: position.y }}
-      className={`fixed z-50 w-72 rounded-2xl border border-[#B5CC9A]/20 bg-black/45 text-[#B5CC9A] shadow-2xl shadow-black/70 backdrop-blur-xl ${dragging ? 'select-none' : ''} ${props.className ?? ''}`}
+      className={`fs-controls ${props.className ?? ''}`}
     >
-      <div className="flex items-center gap-2 border-b border-[#B5CC9A]/10 py-2 pl-2 pr-2">
+      <div className="fs-controls-header">
         <div
           {...handleProps}
           role="button"
           tabIndex={0}
           aria-label="Move panel (drag, or use the arrow keys)"
           data-testid="controls-handle"
-          className={`flex flex-1 touch-none items-center gap-2 rounded-lg px-2 py-1.5 ${dragging ? 'cursor-grabbing' : 'cursor-grab'} ${FOCUS}`}
+          className="fs-controls-handle fs-focusable"
         >
-          <svg aria-hidden="true" viewBox="0 0 12 20" className="h-4 w-2.5 shrink-0 text-[#8B9A7E]" fill="currentColor">
+          <svg aria-hidden="true" viewBox="0 0 12 20" width="10" height="16" className="fs-controls-grip" fill="currentColor">
             {[3, 10, 17].flatMap((y) => [<circle key={`a${y}`} cx="3" cy={y} r="1.6" />, <circle key={`b${y}`} cx="9" cy={y} r="1.6" />])}
           </svg>
-          <span className="text-sm font-semibold tracking-wide text-[#B5CC9A]">{title}</span>
+          <span className="fs-controls-title">{title}</span>
         </div>
         <SettingsMenu
           fit={fit}
@@ -130,76 +189,53 @@ export function Controls(props: ControlsProps) {
         />
       </div>
 
-      <div className="space-y-3 p-4">
-        <div className="flex items-center gap-2.5" data-testid="status-indicator" data-status={status}>
-          <span aria-hidden="true" className="relative flex size-3">
-            {status === 'connected' && (
-              <span className="absolute inline-flex size-full animate-ping rounded-full bg-[#B5CC9A] opacity-60" />
-            )}
-            <span className={`relative inline-flex size-3 rounded-full ${STATUS_DOT[status]}`} />
+      <div className="fs-controls-body">
+        <div className="fs-status" data-testid="status-indicator" data-status={status}>
+          <span aria-hidden="true" className="fs-status-light">
+            {status === 'connected' && <span className="fs-status-ping" />}
+            <span className="fs-status-dot" />
           </span>
-          <span role="status" aria-live="polite" className="text-sm text-[#B5CC9A]/90">
+          <span role="status" aria-live="polite" className="fs-status-text">
             {STATUS_TEXT[status]}
           </span>
         </div>
 
-        <div className="grid grid-cols-2 gap-2">
+        {failed && (
+          <div className="fs-failure" data-testid="failure">
+            <p className="fs-failure-message" data-testid="failure-message">
+              {failure?.message ?? 'The connection failed.'}
+            </p>
+            {failure?.url && (
+              <code className="fs-failure-url" data-testid="failure-url">
+                {failure.url}
+              </code>
+            )}
+          </div>
+        )}
+
+        <div className="fs-controls-actions">
           <button
             type="button"
-            onClick={props.onConnect}
+            onClick={onConnect}
             disabled={!canConnect}
             data-testid="connect-button"
-            className={`rounded-lg bg-[#8B9A7E] px-3 py-2 text-sm font-semibold text-black transition hover:bg-[#9CA986] disabled:cursor-not-allowed disabled:opacity-35 disabled:hover:bg-[#8B9A7E] ${FOCUS}`}
+            className="fs-button fs-button-primary fs-focusable"
           >
-            Connect
+            {failed ? 'Retry' : 'Connect'}
           </button>
           <button
             type="button"
-            onClick={props.onDisconnect}
+            onClick={onDisconnect}
             disabled={!canDisconnect}
             data-testid="disconnect-button"
-            className={`rounded-lg border border-[#8B9A7E]/60 px-3 py-2 text-sm font-semibold text-[#B5CC9A] transition hover:bg-[#8B9A7E]/15 disabled:cursor-not-allowed disabled:opacity-35 disabled:hover:bg-transparent ${FOCUS}`}
+            className="fs-button fs-button-secondary fs-focusable"
           >
             Disconnect
           </button>
         </div>
 
-        {showMetrics && (
-          <dl data-testid="metrics" aria-label="Stream metrics" className="grid grid-cols-3 gap-2 text-center">
-            <Metric label="FPS" testId="metric-fps" value={metrics.fps} text={fmt(metrics.fps, 1)} />
-            <Metric
-              label="Latency"
-              testId="metric-latency"
-              value={metrics.latencyP50}
-              text={fmt(metrics.latencyP50, 0)}
-              unit="ms"
-              title={`p50 ${fmt(metrics.latencyP50, 1)} ms, p95 ${fmt(metrics.latencyP95, 1)} ms`}
-            />
-            <Metric label="Inference" testId="metric-inference" value={metrics.inferenceMs} text={fmt(metrics.inferenceMs, 0)} unit="ms" />
-            <Metric label="p95" testId="metric-latency-p95" value={metrics.latencyP95} text={fmt(metrics.latencyP95, 0)} unit="ms" />
-            <Metric
-              label="Frame"
-              testId="metric-frame-size"
-              value={metrics.frameBytes}
-              text={metrics.frameBytes === null ? '–' : (metrics.frameBytes / 1024).toFixed(0)}
-              unit="KB"
-            />
-            <Metric label="Dropped" testId="metric-dropped" value={metrics.framesDropped} text={String(metrics.framesDropped)} />
-          </dl>
-        )}
+        {showMetrics && <MetricsGrid metrics={metrics} live={status === 'connected'} capping={maxFps !== null} />}
       </div>
     </section>
-  );
-}
-
-function Metric(props: { label: string; testId: string; value: number | null; text: string; unit?: string; title?: string }) {
-  return (
-    <div className="rounded-lg bg-white/5 px-2 py-1.5" title={props.title}>
-      <dt className="text-[10px] font-medium uppercase tracking-wider text-[#9CA986]">{props.label}</dt>
-      <dd data-testid={props.testId} data-value={props.value ?? ''} className="font-mono text-base tabular-nums text-[#B5CC9A]">
-        {props.text}
-        {props.unit && props.text !== '–' && <span className="ml-0.5 text-[10px] text-[#9CA986]">{props.unit}</span>}
-      </dd>
-    </div>
   );
 }

@@ -49,18 +49,10 @@ export class FrameStreamErrorBoundary extends Component<FrameStreamErrorBoundary
     if (typeof fallback === 'function') return fallback(error, this.reset);
     if (fallback !== undefined) return fallback;
     return (
-      <div
-        role="alert"
-        data-testid="framestream-error"
-        className="m-4 max-w-md rounded-xl border border-red-400/40 bg-black/70 p-4 text-sm text-[#B5CC9A] backdrop-blur"
-      >
-        <p className="font-semibold text-red-300">Something went wrong showing the stream.</p>
-        <p className="mt-1 font-mono text-xs text-[#9CA986]">{error.message}</p>
-        <button
-          type="button"
-          onClick={this.reset}
-          className="mt-3 rounded-lg bg-[#8B9A7E] px-3 py-1.5 font-semibold text-black hover:bg-[#9CA986] focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-[#B5CC9A]"
-        >
+      <div role="alert" data-testid="framestream-error" className="fs-error">
+        <p className="fs-error-title">Something went wrong showing the stream.</p>
+        <p className="fs-error-message">{error.message}</p>
+        <button type="button" onClick={this.reset} className="fs-button fs-button-primary fs-focusable">
           Try again
         </button>
       </div>

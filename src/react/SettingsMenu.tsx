@@ -27,7 +27,6 @@ export interface SettingsMenuProps {
   onShowMetricsChange: (show: boolean) => void;
 }
 
-const FOCUS = 'outline-none focus-visible:ring-2 focus-visible:ring-[#B5CC9A] focus-visible:ring-offset-2 focus-visible:ring-offset-black';
 const fpsLabel = (fps: number | null) => (fps === null ? 'Unlimited' : `${fps} fps`);
 // Listbox treats `null` as "nothing selected", so "no cap" travels as 0 inside it.
 const toListbox = (fps: number | null) => fps ?? 0;
@@ -36,62 +35,48 @@ const fromListbox = (value: number) => (value > 0 ? value : null);
 /**
  * The settings popover of {@link Controls}: fit mode, FPS cap, metrics on/off.
  * Panels are positioned inside the popover instead of portalled, so the
- * listbox inside it never counts as a click outside.
+ * listbox inside it never counts as a click outside, and the panel's
+ * styles (framestream/react/styles.css) reach them.
  */
 export function SettingsMenu(props: SettingsMenuProps) {
   return (
-    <Popover className="relative">
-      <PopoverButton
-        aria-label="Settings"
-        data-testid="settings-button"
-        className={`grid size-9 place-items-center rounded-lg text-[#B5CC9A] transition hover:bg-[#8B9A7E]/20 data-[open]:bg-[#8B9A7E]/25 ${FOCUS}`}
-      >
-        <svg aria-hidden="true" viewBox="0 0 24 24" className="size-5" fill="none" stroke="currentColor" strokeWidth="1.8">
+    <Popover className="fs-settings">
+      <PopoverButton aria-label="Settings" data-testid="settings-button" className="fs-icon-button fs-focusable">
+        <svg aria-hidden="true" viewBox="0 0 24 24" width="20" height="20" className="fs-icon" fill="none" stroke="currentColor" strokeWidth="1.8">
           <path d="M4 7h10M18 7h2M4 17h4M12 17h8" strokeLinecap="round" />
           <circle cx="16" cy="7" r="2" />
           <circle cx="10" cy="17" r="2" />
         </svg>
       </PopoverButton>
-      <PopoverPanel
-        data-testid="settings-panel"
-        className="absolute right-0 top-full z-10 mt-2 w-64 space-y-4 rounded-xl border border-[#8B9A7E]/30 bg-neutral-950/95 p-4 text-sm text-[#B5CC9A] shadow-2xl shadow-black"
-      >
-        <RadioGroup value={props.fit} onChange={props.onFitChange} aria-label="Fit mode" className="space-y-1.5">
-          <div className="text-xs font-medium uppercase tracking-wider text-[#9CA986]">Fit mode</div>
-          <div className="grid grid-cols-2 gap-1 rounded-lg bg-white/5 p-1">
+      <PopoverPanel data-testid="settings-panel" className="fs-settings-panel">
+        <RadioGroup value={props.fit} onChange={props.onFitChange} aria-label="Fit mode" className="fs-settings-group">
+          <div className="fs-settings-label">Fit mode</div>
+          <div className="fs-segmented">
             {(['cover', 'contain'] as const).map((mode) => (
-              <Radio
-                key={mode}
-                value={mode}
-                data-testid={`fit-${mode}`}
-                className={`cursor-pointer rounded-md px-2 py-1.5 text-center capitalize transition hover:bg-[#8B9A7E]/20 data-[checked]:bg-[#8B9A7E] data-[checked]:text-black ${FOCUS}`}
-              >
+              <Radio key={mode} value={mode} data-testid={`fit-${mode}`} className="fs-segmented-option fs-focusable">
                 {mode}
               </Radio>
             ))}
           </div>
         </RadioGroup>
 
-        <Field className="space-y-1.5">
-          <Label className="block text-xs font-medium uppercase tracking-wider text-[#9CA986]">Max FPS</Label>
+        <Field className="fs-settings-group">
+          <Label className="fs-settings-label">Max FPS</Label>
           <Listbox value={toListbox(props.maxFps)} onChange={(v: number) => props.onMaxFpsChange(fromListbox(v))}>
-            <div className="relative">
-              <ListboxButton
-                data-testid="max-fps-button"
-                className={`flex w-full items-center justify-between rounded-lg border border-[#8B9A7E]/40 bg-white/5 px-3 py-1.5 text-left ${FOCUS}`}
-              >
+            <div className="fs-select">
+              <ListboxButton data-testid="max-fps-button" className="fs-select-button fs-focusable">
                 {fpsLabel(props.maxFps)}
-                <svg aria-hidden="true" viewBox="0 0 20 20" className="size-4" fill="currentColor">
-                  <path d="M5.5 7.5 10 12l4.5-4.5" stroke="currentColor" strokeWidth="1.5" fill="none" />
+                <svg aria-hidden="true" viewBox="0 0 20 20" width="16" height="16" className="fs-icon fs-icon-sm" fill="none">
+                  <path d="M5.5 7.5 10 12l4.5-4.5" stroke="currentColor" strokeWidth="1.5" />
                 </svg>
               </ListboxButton>
-              <ListboxOptions className="absolute z-20 mt-1 max-h-56 w-full overflow-auto rounded-lg border border-[#8B9A7E]/30 bg-neutral-950 py-1 shadow-xl outline-none">
+              <ListboxOptions className="fs-select-options">
                 {props.maxFpsOptions.map((fps) => (
                   <ListboxOption
                     key={fps ?? 'unlimited'}
                     value={toListbox(fps)}
                     data-testid={`max-fps-option-${fps ?? 'unlimited'}`}
-                    className="cursor-pointer px-3 py-1.5 data-[focus]:bg-[#8B9A7E]/25 data-[selected]:font-semibold data-[selected]:text-[#B5CC9A]"
+                    className="fs-select-option"
                   >
                     {fpsLabel(fps)}
                   </ListboxOption>
@@ -101,15 +86,15 @@ export function SettingsMenu(props: SettingsMenuProps) {
           </Listbox>
         </Field>
 
-        <Field className="flex items-center justify-between">
-          <Label className="cursor-pointer">Show metrics</Label>
+        <Field className="fs-settings-row">
+          <Label className="fs-settings-row-label">Show metrics</Label>
           <Switch
             checked={props.showMetrics}
             onChange={props.onShowMetricsChange}
             data-testid="show-metrics-switch"
-            className={`group relative inline-flex h-6 w-11 items-center rounded-full bg-white/15 transition data-[checked]:bg-[#8B9A7E] ${FOCUS}`}
+            className="fs-switch fs-focusable"
           >
-            <span className="inline-block size-4 translate-x-1 rounded-full bg-[#B5CC9A] transition group-data-[checked]:translate-x-6 group-data-[checked]:bg-black" />
+            <span className="fs-switch-thumb" />
           </Switch>
         </Field>
       </PopoverPanel>

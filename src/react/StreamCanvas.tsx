@@ -8,6 +8,7 @@ import {
 } from 'react';
 import type { FitMode, PainterStats } from './painter.js';
 import { createFrameRenderer, type FrameEmitterLike, type FrameRenderer, type RenderThread } from './renderer.js';
+import { useSharedFit } from './settings.js';
 
 export type { FrameEmitterLike } from './renderer.js';
 
@@ -24,8 +25,11 @@ export interface StreamCanvasHandle {
 }
 
 /**
- * Props of {@link StreamCanvas}; other props go to the wrapping `<div>`, which
- * sets the canvas's size: give it one with CSS (e.g. `className="h-screen w-screen"`).
+ * Props of {@link StreamCanvas}; other props go to the wrapping `<div>`
+ * (class `fs-canvas`, merged with `className`), which sets the canvas's size.
+ * With framestream/react/styles.css it fills its container; where the
+ * container has no height, it takes the frames' aspect (1 / 1 before the
+ * first frame, or `--fs-canvas-aspect` when set).
  */
 export interface StreamCanvasProps extends Omit<HTMLAttributes<HTMLDivElement>, 'children'> {
   /**
@@ -39,7 +43,9 @@ export interface StreamCanvasProps extends Omit<HTMLAttributes<HTMLDivElement>, 
   client?: FrameEmitterLike | null;
   /**
    * `cover` fills the canvas and crops; `contain` shows the whole frame.
-   * @default 'cover'
+   * Without it, the canvas follows the fit chosen in a {@link Controls}
+   * given the same client (`<Controls stream={stream} />`).
+   * @default the fit chosen in Controls, else 'cover'
    */
   fit?: FitMode;
   /**
@@ -64,8 +70,9 @@ export interface StreamCanvasProps extends Omit<HTMLAttributes<HTMLDivElement>, 
 
 // Paint containment makes the box the containing block of the absolutely
 // placed canvas without setting `position`, so a className such as
-// `absolute inset-0` still positions the box itself.
-const WRAPPER_STYLE: CSSProperties = { contain: 'paint', overflow: 'hidden', background: '#000' };
+// `absolute inset-0` still positions the box itself. Size and background
+// come from the stylesheet (`.fs-canvas`), at zero specificity.
+const WRAPPER_STYLE: CSSProperties = { contain: 'paint', overflow: 'hidden' };
 const CANVAS_STYLE = 'position:absolute;inset:0;width:100%;height:100%;display:block;';
 
 /**
@@ -84,12 +91,14 @@ const CANVAS_STYLE = 'position:absolute;inset:0;width:100%;height:100%;display:b
  *
  * @example
  * const { client } = useFrameStream({ url, autoConnect: true });
- * return <StreamCanvas client={client} className="h-screen w-screen" />;
+ * return <StreamCanvas client={client} style={{ height: '100vh' }} />;
  */
 export const StreamCanvas = forwardRef<StreamCanvasHandle, StreamCanvasProps>(function StreamCanvas(
-  { client, fit = 'cover', thread = 'auto', onStats, label = 'Live stream', style, ...rest },
+  { client, fit: fitProp, thread = 'auto', onStats, label = 'Live stream', style, className, ...rest },
   ref,
 ) {
+  const [sharedFit] = useSharedFit(client);
+  const fit = fitProp ?? sharedFit ?? 'cover';
   const wrapperRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement | null>(null);
   const rendererRef = useRef<FrameRenderer | null>(null);
@@ -132,6 +141,10 @@ export const StreamCanvas = forwardRef<StreamCanvasHandle, StreamCanvasProps>(fu
       canvas.dataset.liveBitmaps = String(stats.liveBitmaps);
       canvas.dataset.thread = stats.thread;
       canvas.dataset.backingSize = `${stats.width}x${stats.height}`;
+      // The frames' aspect, for a box whose container gives it no height.
+      if (stats.frameWidth > 0 && stats.frameHeight > 0) {
+        wrapper.style.setProperty('--fs-frame-aspect', `${stats.frameWidth} / ${stats.frameHeight}`);
+      }
       onStatsRef.current?.(stats);
     };
     const renderer = createFrameRenderer(canvas, { thread, client, report });
@@ -180,5 +193,13 @@ export const StreamCanvas = forwardRef<StreamCanvasHandle, StreamCanvasProps>(fu
     canvasRef.current?.setAttribute('aria-label', label);
   }, [label]);
 
-  return <div ref={wrapperRef} data-fit={fit} style={{ ...WRAPPER_STYLE, ...style }} {...rest} />;
+  return (
+    <div
+      ref={wrapperRef}
+      data-fit={fit}
+      className={className ? `fs-canvas ${className}` : 'fs-canvas'}
+      style={{ ...WRAPPER_STYLE, ...style }}
+      {...rest}
+    />
+  );
 });

@@ -41,6 +41,9 @@ export interface PainterStats {
   /** Canvas backing-store size in device pixels. */
   width: number;
   height: number;
+  /** Size of the frame on screen in its own pixels; 0×0 before the first one. */
+  frameWidth: number;
+  frameHeight: number;
   /** Where decoding and painting run. */
   thread: 'main' | 'worker';
 }
@@ -112,6 +115,8 @@ export function createPainter(
     liveBitmaps: 0,
     width: canvas.width,
     height: canvas.height,
+    frameWidth: 0,
+    frameHeight: 0,
     thread,
   };
 
@@ -153,6 +158,8 @@ export function createPainter(
         shown = bitmap;
         draw();
         stats.painted++;
+        stats.frameWidth = bitmap.width;
+        stats.frameHeight = bitmap.height;
         stats.frameAgeMs = capturedAt === null ? null : performance.timeOrigin + performance.now() - capturedAt;
         report({ ...stats });
         pump();

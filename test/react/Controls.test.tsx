@@ -2,7 +2,8 @@
 import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ClientStatus } from '../../src/client/index.js';
-import { Controls, EMPTY_METRICS, clampToViewport } from '../../src/react/index.js';
+import { Controls, EMPTY_METRICS, StreamCanvas, type ControlsStream, type StreamMetrics } from '../../src/react/index.js';
+import { clampToViewport } from '../../src/react/useDraggable.js';
 
 // jsdom has no layout engine and so no ResizeObserver; Headless UI's listbox
 // only uses one to follow its button around. Real layout is covered by the
@@ -14,6 +15,29 @@ globalThis.ResizeObserver ??= class {
 };
 
 const button = (name: string) => screen.getByRole('button', { name }) as HTMLButtonElement;
+
+const openSettings = async () => {
+  fireEvent.click(button('Settings'));
+  return waitFor(() => screen.getByTestId('settings-panel'));
+};
+
+/** Enough of a client for a StreamCanvas: frames are fed by nobody. */
+const fakeClient = () => ({ on() {}, off() {} }) as unknown as NonNullable<ControlsStream['client']>;
+
+/** The shape useFrameStream returns, with spies for its actions. */
+function fakeStream(over: Partial<ControlsStream> = {}) {
+  return {
+    status: 'disconnected' as ClientStatus,
+    metrics: EMPTY_METRICS,
+    snapshot: null,
+    client: fakeClient(),
+    maxFps: null,
+    connect: vi.fn(),
+    disconnect: vi.fn(),
+    setMaxFps: vi.fn(),
+    ...over,
+  };
+}
 
 describe('Controls', () => {
   afterEach(cleanup);
@@ -28,7 +52,7 @@ describe('Controls', () => {
     ];
     it.each(cases)('when %s, enables Connect: %s and Disconnect: %s', (status, connect, disconnect) => {
       render(<Controls status={status} onConnect={() => {}} onDisconnect={() => {}} />);
-      expect(button('Connect').disabled).toBe(!connect);
+      expect(button(status === 'error' ? 'Retry' : 'Connect').disabled).toBe(!connect);
       expect(button('Disconnect').disabled).toBe(!disconnect);
     });
 
@@ -53,10 +77,10 @@ describe('Controls', () => {
     it('announces the status and pulses only while connected', () => {
       const { rerender } = render(<Controls status="connecting" />);
       expect(screen.getByRole('status').textContent).toBe('Connecting…');
-      expect(screen.getByTestId('status-indicator').querySelector('.animate-ping')).toBeNull();
+      expect(screen.getByTestId('status-indicator').querySelector('.fs-status-ping')).toBeNull();
       rerender(<Controls status="connected" />);
       expect(screen.getByRole('status').textContent).toBe('Connected');
-      expect(screen.getByTestId('status-indicator').querySelector('.animate-ping')).not.toBeNull();
+      expect(screen.getByTestId('status-indicator').querySelector('.fs-status-ping')).not.toBeNull();
     });
   });
 
@@ -77,16 +101,143 @@ describe('Controls', () => {
 
     it('shows a dash for figures not measured yet', () => {
       render(<Controls status="connected" metrics={EMPTY_METRICS} />);
-      expect(screen.getByTestId('metric-latency').textContent).toBe('–');
+      expect(screen.getByTestId('metric-latency').textContent).toBe('—');
+      expect(screen.getByTestId('metric-frame-size').textContent).toBe('—');
+    });
+
+    it.each<ClientStatus>(['disconnected', 'connecting', 'reconnecting', 'error'])(
+      'shows no live figures while %s, only the counters',
+      (status) => {
+        const last = { ...EMPTY_METRICS, fps: 29.9, latencyP50: 7, latencyP95: 12, inferenceMs: 3, frameBytes: 40_000, framesDropped: 4 };
+        render(<Controls status={status} metrics={last} />);
+        for (const id of ['metric-fps', 'metric-latency', 'metric-latency-p95', 'metric-inference', 'metric-frame-size']) {
+          expect([id, screen.getByTestId(id).textContent]).toEqual([id, '—']);
+        }
+        expect(screen.getByTestId('metric-dropped').textContent).toBe('4');
+      },
+    );
+
+    it('counts frames the FPS cap skipped apart from frames lost', () => {
+      const metrics = { ...EMPTY_METRICS, fps: 10, framesDropped: 2, framesCapped: 40 } as StreamMetrics;
+      render(<Controls status="connected" metrics={metrics} maxFps={10} />);
+      expect(screen.getByTestId('metric-dropped').textContent).toBe('2');
+      expect(screen.getByTestId('metric-capped').textContent).toBe('40');
+    });
+
+    it('shows no capped figure without a cap, or where the client does not count it', () => {
+      const { rerender } = render(<Controls status="connected" metrics={{ ...EMPTY_METRICS, framesCapped: 0 } as StreamMetrics} />);
+      expect(screen.queryByTestId('metric-capped')).toBeNull();
+      rerender(<Controls status="connected" metrics={EMPTY_METRICS} maxFps={10} />);
+      expect(screen.queryByTestId('metric-capped')).toBeNull();
+    });
+  });
+
+  describe('after a failed connection', () => {
+    it('says why and where, and retries with the Connect handler', () => {
+      const onConnect = vi.fn();
+      render(
+        <Controls
+          status="error"
+          onConnect={onConnect}
+          failure={{ code: 'ERR_SOCKET', message: 'Could not reach the server', url: 'ws://127.0.0.1:9/ws/test/' }}
+        />,
+      );
+      expect(screen.getByRole('status').textContent).toBe('Connection failed');
+      expect(screen.getByTestId('failure-message').textContent).toBe('Could not reach the server');
+      expect(screen.getByTestId('failure-url').textContent).toBe('ws://127.0.0.1:9/ws/test/');
+      fireEvent.click(button('Retry'));
+      expect(onConnect).toHaveBeenCalledTimes(1);
+    });
+
+    it("reads the failure from the stream's snapshot", () => {
+      const stream = fakeStream({
+        status: 'error',
+        snapshot: { failure: { code: 'ERR_SOCKET', message: 'Refused (404)', url: 'ws://h/wrong/', closeCode: 1006 } } as never,
+      });
+      render(<Controls stream={stream} />);
+      expect(screen.getByTestId('failure-message').textContent).toBe('Refused (404)');
+      expect(screen.getByTestId('failure-url').textContent).toBe('ws://h/wrong/');
+      fireEvent.click(button('Retry'));
+      expect(stream.connect).toHaveBeenCalledTimes(1);
+    });
+
+    it('shows no failure box while not failed', () => {
+      render(<Controls status="reconnecting" failure={{ message: 'old', url: 'ws://x/' }} />);
+      expect(screen.queryByTestId('failure')).toBeNull();
+    });
+  });
+
+  describe('given the hook result as `stream`', () => {
+    it('shows its status and figures and drives its connect and disconnect', () => {
+      const stream = fakeStream({ status: 'connected', metrics: { ...EMPTY_METRICS, fps: 30 } });
+      render(<Controls stream={stream} />);
+      expect(screen.getByRole('status').textContent).toBe('Connected');
+      expect(screen.getByTestId('metric-fps').textContent).toBe('30.0');
+      fireEvent.click(button('Disconnect'));
+      expect(stream.disconnect).toHaveBeenCalledTimes(1);
+    });
+
+    it('applies the FPS cap chosen in settings through setMaxFps', async () => {
+      const stream = fakeStream({ status: 'connected' });
+      const { rerender } = render(<Controls stream={stream} />);
+      await openSettings();
+      fireEvent.click(screen.getByTestId('max-fps-button'));
+      fireEvent.click(await waitFor(() => screen.getByRole('option', { name: '15 fps' })));
+      expect(stream.setMaxFps).toHaveBeenLastCalledWith(15);
+      rerender(<Controls stream={{ ...stream, maxFps: 15 }} />);
+      expect(screen.getByTestId('max-fps-button').textContent).toContain('15 fps');
+    });
+
+    it('leaves the FPS cap to the app when it passes maxFps', async () => {
+      const stream = fakeStream({ status: 'connected' });
+      const onMaxFpsChange = vi.fn();
+      render(<Controls stream={stream} maxFps={null} onMaxFpsChange={onMaxFpsChange} />);
+      await openSettings();
+      fireEvent.click(screen.getByTestId('max-fps-button'));
+      fireEvent.click(await waitFor(() => screen.getByRole('option', { name: '5 fps' })));
+      expect(onMaxFpsChange).toHaveBeenLastCalledWith(5);
+      expect(stream.setMaxFps).not.toHaveBeenCalled();
+    });
+
+    it('makes a StreamCanvas of the same client follow the fit chosen in settings', async () => {
+      const stream = fakeStream({ status: 'connected' });
+      render(
+        <>
+          <StreamCanvas client={stream.client} thread="main" data-testid="same-client" />
+          <StreamCanvas client={fakeClient()} thread="main" data-testid="other-client" />
+          <StreamCanvas client={stream.client} thread="main" fit="cover" data-testid="own-fit" />
+          <Controls stream={stream} />
+        </>,
+      );
+      expect(screen.getByTestId('same-client').dataset.fit).toBe('cover');
+      await openSettings();
+      fireEvent.click(screen.getByRole('radio', { name: 'contain' }));
+      await waitFor(() => expect(screen.getByTestId('same-client').dataset.fit).toBe('contain'));
+      expect(screen.getByRole('radio', { name: 'contain' }).getAttribute('aria-checked')).toBe('true');
+      expect(screen.getByTestId('other-client').dataset.fit).toBe('cover');
+      expect(screen.getByTestId('own-fit').dataset.fit).toBe('cover');
+    });
+
+    it('passes a fit the app controls on to the canvas too', () => {
+      const stream = fakeStream({ status: 'connected' });
+      const { rerender } = render(
+        <>
+          <StreamCanvas client={stream.client} thread="main" data-testid="canvas" />
+          <Controls stream={stream} fit="contain" />
+        </>,
+      );
+      expect(screen.getByTestId('canvas').dataset.fit).toBe('contain');
+      rerender(
+        <>
+          <StreamCanvas client={stream.client} thread="main" data-testid="canvas" />
+          <Controls stream={stream} fit="cover" />
+        </>,
+      );
+      expect(screen.getByTestId('canvas').dataset.fit).toBe('cover');
     });
   });
 
   describe('settings menu', () => {
-    const openSettings = async () => {
-      fireEvent.click(button('Settings'));
-      return waitFor(() => screen.getByTestId('settings-panel'));
-    };
-
     it('changes the fit mode', async () => {
       const onFitChange = vi.fn();
       render(<Controls status="connected" fit="cover" onFitChange={onFitChange} />);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fitRect } from '../../src/react/index.js';
+import { fitRect } from '../../src/react/painter.js';
 
 describe('fitRect', () => {
   describe("with 'cover'", () => {
