@@ -43,9 +43,11 @@ export type {
   RawFrame,
   ServerStats,
   SourceFrame,
+  ViewerHandle,
   ViewerInfo,
 } from './types.js';
 export {
+  CLOSE_CODES,
   FrameStreamError,
   isFrameStreamError,
   SUBPROTOCOL,

@@ -1,6 +1,7 @@
 import { Server as HttpServer, type IncomingMessage } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
-import type { FrameSource, ViewerInfo } from './types.js';
+import { rejectUnknownKeys } from '../protocol/suggest.js';
+import type { FrameSource, ViewerHandle } from './types.js';
 
 /** Options of {@link createFrameStreamServer}. Only `server` is required. */
 export interface FrameStreamServerOptions {
@@ -13,7 +14,11 @@ export interface FrameStreamServerOptions {
   path?: string;
   /**
    * Path answering `GET` with the current frame as `image/jpeg`; `false` turns it off.
-   * @default '/test/random'
+   * On by default only for the default `path`, whose test stream it belongs
+   * to: a stream on a path of its own (often a model's) exposes its frames
+   * over plain `GET` only when the app names a route for them, and two
+   * streams never collide on one default route.
+   * @default '/test/random' with the default `path`, otherwise `false`
    */
   snapshotPath?: string | false;
   /**
@@ -53,21 +58,34 @@ export interface FrameStreamServerOptions {
    */
   heartbeatInterval?: number;
   /**
-   * Decides whether an upgrade or snapshot request may proceed. `false` answers
-   * 401; a throw or rejection answers 500 and emits `error` (`ERR_HOOK_FAILED`).
+   * Decides whether an upgrade or snapshot request may proceed. `true` admits
+   * it; an object admits it and says who the viewer is (it becomes
+   * `viewer.identity` in events); `false` refuses (HTTP 401, or close code
+   * 4401 for framestream clients). A throw or rejection answers 500 and emits
+   * `error` (`ERR_HOOK_FAILED`).
    * @default undefined (everyone)
    */
-  authorize?: (req: IncomingMessage) => boolean | Promise<boolean>;
+  authorize?: (req: IncomingMessage) => boolean | object | Promise<boolean | object>;
   /**
-   * Origins allowed to connect and to read snapshots (CORS). Requests without
-   * an `Origin` header (non-browser clients) pass a list; a function sees `undefined`.
-   * @default '*'
+   * Origins allowed to connect and to read snapshots (CORS): `'*'`, a list,
+   * a function, or `'same-origin'` (the page's origin must name the host the
+   * request was sent to). Requests without an `Origin` header (non-browser
+   * clients) pass a list and `'same-origin'`; a function sees `undefined`.
+   *
+   * With `authorize` set the default is `'same-origin'`: `authorize` usually
+   * reads the user's cookies, which a browser also sends when another site's
+   * page opens the socket (cross-site WebSocket hijacking). Pass `'*'` to
+   * allow every site on purpose.
+   * @default '*' without `authorize`, `'same-origin'` with it
    */
-  allowedOrigins?: '*' | string[] | ((origin: string | undefined) => boolean);
+  allowedOrigins?: '*' | 'same-origin' | string[] | ((origin: string | undefined) => boolean);
   /**
-   * Most viewers at once; further upgrades are answered 503.
+   * Most viewers at once; further upgrades are refused (HTTP 503, or close
+   * code 4503 for framestream clients).
    * @default 1000
    */
+  maxViewers?: number;
+  /** @deprecated The old name of {@link maxViewers}. */
   maxClients?: number;
   /**
    * Largest client→server message, bytes; a larger one closes the connection with 1009.
@@ -114,12 +132,16 @@ export interface FrameStreamServerOptions {
    * `error` (`ERR_HOOK_FAILED`) and the connection stays.
    * @default undefined
    */
-  onControl?: (data: unknown, client: ViewerInfo) => void | Promise<void>;
+  onControl?: (data: unknown, viewer: ViewerHandle) => void | Promise<void>;
 }
 
-export const DEFAULTS = {
-  path: '/ws/test/',
-  snapshotPath: '/test/random' as string | false,
+const DEFAULT_PATH = '/ws/test/';
+const DEFAULT_SNAPSHOT_PATH = '/test/random';
+
+/** Every option's default; frozen, so no app can change another's defaults by accident. */
+export const DEFAULTS = Object.freeze({
+  path: DEFAULT_PATH,
+  snapshotPath: DEFAULT_SNAPSHOT_PATH as string | false,
   source: 'noise' as FrameSource,
   width: 512,
   height: 512,
@@ -128,17 +150,19 @@ export const DEFAULTS = {
   alwaysOn: false,
   heartbeatInterval: 30_000,
   allowedOrigins: '*' as NonNullable<FrameStreamServerOptions['allowedOrigins']>,
-  maxClients: 1000,
+  maxViewers: 1000,
   maxPayload: 16 * 1024,
-  controlRateLimit: { messages: 50, perMs: 1000 },
+  controlRateLimit: Object.freeze({ messages: 50, perMs: 1000 }) as { messages: number; perMs: number },
   handshakeTimeout: 10_000,
   sourceTimeout: 10_000,
   maxFrameWidth: 8192,
   maxFrameHeight: 8192,
   maxFrameBytes: 32 * 1024 * 1024,
-};
+});
 
-export type ResolvedOptions = typeof DEFAULTS &
+const KNOWN_KEYS = [...Object.keys(DEFAULTS), 'server', 'authorize', 'onControl', 'maxClients'];
+
+export type ResolvedOptions = { -readonly [K in keyof typeof DEFAULTS]: (typeof DEFAULTS)[K] } &
   Pick<FrameStreamServerOptions, 'server' | 'authorize' | 'onControl'>;
 
 const show = (v: unknown): string => {
@@ -188,8 +212,19 @@ export function resolveOptions(options: FrameStreamServerOptions): ResolvedOptio
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`Expected options to be an object, got \`${show(options)}\``);
   }
-  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  const o = { ...DEFAULTS, ...defined } as ResolvedOptions;
+  rejectUnknownKeys(options, KNOWN_KEYS, 'createFrameStreamServer');
+  const { maxClients, ...rest } = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  if (maxClients !== undefined && rest.maxViewers !== undefined) {
+    throw new TypeError('Pass `maxViewers` only; `maxClients` is its old name');
+  }
+  const defined = maxClients === undefined ? rest : { ...rest, maxViewers: maxClients };
+  const o = {
+    ...DEFAULTS,
+    // The default snapshot route belongs to the default (test) stream only.
+    snapshotPath: defined.path === undefined || normalizePath(String(defined.path)) === normalizePath(DEFAULT_PATH) ? DEFAULT_SNAPSHOT_PATH : false,
+    allowedOrigins: defined.authorize === undefined ? '*' : 'same-origin',
+    ...defined,
+  } as ResolvedOptions;
 
   // https.Server extends tls.Server, not http.Server; both have the same
   // request/upgrade events, so accept anything that quacks like one.
@@ -215,10 +250,19 @@ export function resolveOptions(options: FrameStreamServerOptions): ResolvedOptio
     throw new TypeError(`Expected \`authorize\` to be a function, got \`${show(o.authorize)}\``);
   }
   const origins = o.allowedOrigins as unknown;
-  if (!(origins === '*' || typeof origins === 'function' || (Array.isArray(origins) && origins.every((x) => typeof x === 'string')))) {
-    throw new TypeError(`Expected \`allowedOrigins\` to be '*', an array of origins or a function, got \`${show(origins)}\``);
+  if (
+    !(
+      origins === '*' ||
+      origins === 'same-origin' ||
+      typeof origins === 'function' ||
+      (Array.isArray(origins) && origins.every((x) => typeof x === 'string'))
+    )
+  ) {
+    throw new TypeError(
+      `Expected \`allowedOrigins\` to be '*', 'same-origin', an array of origins or a function, got \`${show(origins)}\``,
+    );
   }
-  integer('maxClients', o.maxClients, 1, 1_000_000);
+  integer(maxClients === undefined ? 'maxViewers' : 'maxClients', o.maxViewers, 1, 1_000_000);
   integer('maxPayload', o.maxPayload, 64, 100 * 1024 * 1024);
   const limit = o.controlRateLimit as unknown as Record<string, unknown> | null;
   if (typeof limit !== 'object' || limit === null) {

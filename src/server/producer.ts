@@ -1,125 +1,164 @@
-import { encodeFrameMetrics, FrameStreamError, wallClockMs, type FrameMetrics } from '../protocol/index.js';
-import { encodeJpeg, renderNoise, renderPattern, type RgbImage } from './builtin.js';
-import { unwrapSourceFrame, validateFrame, validateMetrics, type FrameLimits, type ValidFrame } from './frames.js';
-import { EncodePipeline, type PipelineOptions } from './pipeline.js';
-import type { FrameSource, SourceFrame } from './types.js';
+import { FrameStreamError, type FrameMetrics } from '../protocol/index.js';
+import { FrameEncoder } from './encode/encoder.js';
+import { Framer, type EncodedFrame, type EncodedImage } from './encode/framing.js';
+import { encodeJpeg } from './encode/jpeg.js';
+import { RateMeter, SampleWindow } from './encode/window.js';
+import { createSourceAdapter, type PushAdapter, type SourceAdapter } from './sources/index.js';
+import type { FrameLimits, ValidFrame } from './sources/frames.js';
+import type { FrameSource } from './types.js';
 
-export type { EncodedFrame } from './pipeline.js';
+export type { EncodedFrame } from './encode/framing.js';
 
-export interface ProducerOptions extends FrameLimits, PipelineOptions {
+export interface ProducerOptions extends FrameLimits {
   width: number;
   height: number;
   fps: number;
+  quality: number;
   /** ms an iterable's `next()` may take before it is reported as hung. */
   sourceTimeout: number;
+  /** Receives every produced frame, once, in order (the stream publishes it on its channel). */
+  publish: (frame: EncodedFrame) => void;
+  error: (err: FrameStreamError) => void;
 }
-
-// A failing source factory is called again after this long, not every tick.
-const FACTORY_RETRY_MS = 1000;
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /**
- * Decides what to produce and when: turns a {@link FrameSource} into frames
- * for the {@link EncodePipeline} on a drift-compensated schedule, only while
- * {@link setDemand} says someone is watching.
+ * Decides when to produce: drives the current {@link SourceAdapter} on a
+ * drift-compensated schedule while {@link setDemand} says someone is
+ * watching, sends its frames through the encoder, and frames them once.
+ * It knows a source only by its pace (timed, pulled or pushed).
  */
 export class Producer {
-  readonly pipeline: EncodePipeline;
+  readonly encoder: FrameEncoder;
+  readonly inferenceMs = new SampleWindow();
+  readonly rate = new RateMeter();
   /** Scheduled frames not produced because the encoder was still busy. */
   skippedTicks = 0;
 
-  private source: FrameSource = 'push';
+  private adapter: SourceAdapter;
+  private readonly framer = new Framer();
   private demand = false;
   private closed = false;
   private timer: NodeJS.Timeout | undefined;
   private t0 = 0;
   private n = 0;
-  private patternFrame = 0;
-  private iterator: AsyncIterator<SourceFrame> | undefined;
-  private iterableUsed = false;
-  private pulling = false;
-  private pullTimer: NodeJS.Timeout | undefined;
-  private retryAt = 0;
-  private snapshotJob: Promise<Buffer> | undefined;
+  private still: { frame: ValidFrame; jpeg: Promise<Buffer> } | undefined;
+  private readonly sink = {
+    frame: (frame: ValidFrame, metrics: FrameMetrics | undefined, captureTime: number) =>
+      this.encoder.submit({ frame, metrics, captureTime }),
+  };
 
   constructor(private readonly o: ProducerOptions) {
-    this.pipeline = new EncodePipeline(o);
+    this.encoder = new FrameEncoder({ quality: o.quality, output: (image) => this.output(image), error: o.error });
+    this.adapter = createSourceAdapter('push', o);
   }
 
   get producing(): boolean {
-    return this.timer !== undefined;
+    return this.timer !== undefined || (this.demand && this.adapter.pace === 'pushed');
   }
 
   get sourceName(): string {
-    return typeof this.source === 'string' ? this.source : 'iterable';
+    return this.adapter.name;
+  }
+
+  /** Whether frames come on the stream's schedule (`false` for pushed sources, which set their own pace). */
+  get scheduled(): boolean {
+    return this.adapter.pace !== 'pushed';
+  }
+
+  /** True when the source makes a fresh frame at every tick, so an old one is not worth showing a newcomer. */
+  get timed(): boolean {
+    return this.adapter.pace === 'timed';
+  }
+
+  /** Frames produced so far (the last `seq`). */
+  get produced(): number {
+    return this.framer.count;
   }
 
   /** Frames the stream meant to produce but did not (encoder busy, or replaced while waiting). */
   get dropped(): number {
-    return this.skippedTicks + this.pipeline.replaced;
+    return this.skippedTicks + this.encoder.replaced;
   }
 
   setSource(source: FrameSource): void {
-    this.dropIterator();
-    this.source = source;
-    this.iterableUsed = false;
-    this.retryAt = 0;
+    this.adapter.close();
+    this.still = undefined;
+    this.adapter = createSourceAdapter(source, this.o);
+    if (this.demand && !this.closed) this.adapter.start(this.sink);
     this.reschedule();
   }
 
   /** Whether any viewer (or `alwaysOn`) wants frames; production stops without. */
   setDemand(demand: boolean): void {
-    if (demand === this.demand) return;
+    if (demand === this.demand || this.closed) return;
     this.demand = demand;
-    // A factory source is re-created on the next demand; a plain iterable
-    // cannot be restarted, so it is only paused.
-    if (!demand && typeof this.source === 'function') this.dropIterator();
+    if (demand) this.adapter.start(this.sink);
+    else this.adapter.stop();
     this.reschedule();
   }
 
-  /** Validates synchronously (throws naming the field), then encodes and publishes. */
+  /** Hands a frame to a pushed source; throws a `TypeError` naming the source when there is none. */
   push(frame: unknown, metrics?: unknown): void {
-    const valid = validateFrame(frame, this.o);
-    const m = validateMetrics(metrics);
-    if (m) encodeFrameMetrics(m); // throws now if the metrics cannot fit a header
-    this.pipeline.submitLatest(valid, m, wallClockMs());
+    const adapter = this.adapter;
+    if (adapter.pace !== 'pushed') {
+      throw new TypeError(
+        `\`push()\` needs a stream created with \`source: 'push'\` (or switched with \`setSource('push')\`); this stream's source is '${adapter.name}'`,
+      );
+    }
+    (adapter as PushAdapter).push(frame, metrics);
   }
 
   /**
-   * A JPEG for the snapshot route: the stream's current frame while it is
-   * producing (a snapshot then costs nothing, however many are asked for);
-   * otherwise a freshly rendered one for the built-in sources, shared by
-   * concurrent requests, or the latest frame (pulling one if there is none).
+   * A JPEG for the snapshot route, without ever starting a source: the
+   * current frame while producing (free, however many are asked for);
+   * otherwise what the source can give without work (a built-in renders
+   * one, a pushed source's held frame is encoded once and shared), or the
+   * latest frame, or `undefined` (the route answers 503).
    */
-  async snapshot(timeoutMs = 5000): Promise<Uint8Array | undefined> {
-    const latest = this.pipeline.latest;
-    if (latest && (this.producing || this.source === 'push')) return latest.payload;
-    const source = this.source;
-    if (source === 'noise' || source === 'pattern') {
-      this.snapshotJob ??= encodeJpeg(this.render(source), this.o.quality).finally(() => {
-        this.snapshotJob = undefined;
-      });
-      return this.snapshotJob;
+  async snapshot(latest: EncodedFrame | undefined): Promise<Uint8Array | undefined> {
+    if (latest && this.producing) return latest.payload;
+    const frame = this.adapter.still();
+    if (!frame) return latest?.payload;
+    if (frame.kind === 'jpeg') return frame.bytes;
+    if (this.still?.frame !== frame) {
+      // Shared by concurrent requests for the same frame; a pattern or noise
+      // frame is rendered anew each time, so only its in-flight encode is shared.
+      const jpeg = encodeJpeg(frame, this.o.quality);
+      const entry = { frame, jpeg };
+      this.still = entry;
+      void jpeg.then(
+        () => this.adapter.pace === 'timed' && this.still === entry && (this.still = undefined),
+        () => this.still === entry && (this.still = undefined),
+      );
     }
-    if (typeof source !== 'string') {
-      const next = this.pipeline.nextFrame(timeoutMs);
-      this.pull();
-      await next;
-    }
-    return this.pipeline.latest?.payload;
+    return this.still.jpeg;
   }
 
   close(): void {
     this.closed = true;
     this.demand = false;
-    this.dropIterator();
+    this.adapter.close();
     this.reschedule();
-    this.pipeline.close();
+    this.encoder.close();
+  }
+
+  private output(image: EncodedImage): void {
+    let frame: EncodedFrame;
+    try {
+      frame = this.framer.frame(image);
+    } catch (cause) {
+      this.o.error(new FrameStreamError('ERR_ENCODE_FAILED', `Framing an encoded frame failed: ${message(cause)}`, { cause }));
+      return;
+    }
+    if (image.metrics?.inferenceMs !== undefined) this.inferenceMs.add(image.metrics.inferenceMs);
+    this.rate.mark();
+    this.o.publish(frame);
   }
 
   private reschedule(): void {
-    const want = this.demand && !this.closed && this.source !== 'push';
+    const want = this.demand && !this.closed && this.adapter.pace !== 'pushed';
     if (want && !this.timer) {
       this.t0 = performance.now();
       this.n = 0;
@@ -148,112 +187,13 @@ export class Producer {
     this.timer = setTimeout(this.loop, Math.max(0, this.t0 + this.n * interval - now)).unref();
   };
 
+  // The encoder holding as many frames as is useful means this tick's frame
+  // would only wait: a timed source skips it, a pulled one is asked later.
   private tick(): void {
-    const source = this.source;
-    if (source === 'noise' || source === 'pattern') {
-      if (this.pipeline.busy) {
-        this.skippedTicks++;
-        return;
-      }
-      const img = this.render(source);
-      this.pipeline.submit({ kind: 'raw', ...img }, undefined, wallClockMs());
-    } else if (source !== 'push') {
-      this.pull();
+    if (this.encoder.busy) {
+      if (this.adapter.pace === 'timed') this.skippedTicks++;
+      return;
     }
-  }
-
-  private render(source: 'noise' | 'pattern'): RgbImage {
-    return source === 'noise'
-      ? renderNoise(this.o.width, this.o.height)
-      : renderPattern(this.o.width, this.o.height, this.patternFrame++);
-  }
-
-  private getIterator(): AsyncIterator<SourceFrame> | undefined {
-    if (this.iterator) return this.iterator;
-    const source = this.source;
-    if (typeof source === 'string') return undefined;
-    if (typeof source !== 'function') {
-      if (this.iterableUsed) return undefined; // exhausted or failed: it cannot be restarted
-      this.iterableUsed = true;
-      return (this.iterator = source[Symbol.asyncIterator]());
-    }
-    if (performance.now() < this.retryAt) return undefined;
-    try {
-      const iterable = source();
-      if (typeof iterable?.[Symbol.asyncIterator] !== 'function') {
-        throw new TypeError('Expected the `source` function to return an async iterable');
-      }
-      return (this.iterator = iterable[Symbol.asyncIterator]());
-    } catch (cause) {
-      this.retryAt = performance.now() + FACTORY_RETRY_MS;
-      this.o.error(new FrameStreamError('ERR_SOURCE_FAILED', `Frame source failed to start: ${message(cause)}`, { cause }));
-      return undefined;
-    }
-  }
-
-  // One `next()` at a time, at most once per tick: the source is pulled at
-  // the stream's pace, and a slow source (a model) sets a slower one.
-  private pull(): void {
-    if (this.pulling || this.pipeline.busy || this.closed) return;
-    const it = this.getIterator();
-    if (!it) return;
-    this.pulling = true;
-    let next: Promise<IteratorResult<SourceFrame>>;
-    try {
-      next = Promise.resolve(it.next());
-    } catch (cause) {
-      next = Promise.reject(cause);
-    }
-    // A hung model neither yields nor fails, so nothing else would tell the
-    // app; the call is still awaited, since a slow source may yet answer.
-    const timer = setTimeout(() => {
-      if (it !== this.iterator || this.closed) return;
-      this.o.error(new FrameStreamError('ERR_SOURCE_TIMEOUT', `Frame source did not yield within ${this.o.sourceTimeout} ms`));
-    }, this.o.sourceTimeout).unref();
-    this.pullTimer = timer;
-    next.then(
-      (result) => {
-        clearTimeout(timer);
-        this.pulling = false;
-        if (it !== this.iterator) return; // the source was switched meanwhile
-        if (result.done) {
-          this.iterator = undefined;
-          return;
-        }
-        const captureTime = wallClockMs();
-        let valid: ValidFrame;
-        let metrics: FrameMetrics | undefined;
-        try {
-          const { frame, metrics: m } = unwrapSourceFrame(result.value);
-          valid = validateFrame(frame, this.o, 'source frame');
-          metrics = validateMetrics(m, 'source frame metrics');
-        } catch (cause) {
-          this.o.error(new FrameStreamError('ERR_INVALID_FRAME', message(cause), { cause }));
-          return;
-        }
-        this.pipeline.submit(valid, metrics, captureTime);
-      },
-      (cause: unknown) => {
-        clearTimeout(timer);
-        this.pulling = false;
-        if (it !== this.iterator) return;
-        this.iterator = undefined;
-        this.retryAt = performance.now() + FACTORY_RETRY_MS;
-        this.o.error(new FrameStreamError('ERR_SOURCE_FAILED', `Frame source failed: ${message(cause)}`, { cause }));
-      },
-    );
-  }
-
-  private dropIterator(): void {
-    const it = this.iterator;
-    this.iterator = undefined;
-    this.pulling = false;
-    clearTimeout(this.pullTimer);
-    if (it?.return) {
-      // Lets a generator run its `finally`; its own failure there is not ours to report twice.
-      Promise.resolve()
-        .then(() => it.return!())
-        .catch(() => {});
-    }
+    this.adapter.next();
   }
 }

@@ -1,39 +1,48 @@
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
 import { EventEmitter } from 'eventemitter3';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { FrameStreamError, SUBPROTOCOL, wallClockMs, type FrameMetrics } from '../protocol/index.js';
-import { handleClientMessage, type ControlContext } from './control.js';
-import { Housekeeping } from './housekeeping.js';
-import { checkAccess, refuseUpgrade } from './gate.js';
-import { attachRoute, pathnameOf } from './host.js';
+import { MemoryChannel, type FrameChannel } from './channel/channel.js';
+import { attachRoute, pathnameOf } from './http/host.js';
+import { serveSnapshot } from './http/snapshot.js';
+import { UpgradeGate } from './http/upgrade.js';
 import { assertFrameSource, normalizePath, resolveOptions, type FrameStreamServerOptions, type ResolvedOptions } from './options.js';
-import { Producer, type EncodedFrame } from './producer.js';
-import { serveSnapshot } from './snapshot.js';
-import type { FrameSource, FrameStreamServer, FrameStreamServerEvents, PushFrame, ServerStats, ViewerInfo } from './types.js';
-import { Viewer } from './viewer.js';
+import { Producer } from './producer.js';
+import type { FrameSource, FrameStreamServer, FrameStreamServerEvents, PushFrame, ServerStats, ViewerHandle } from './types.js';
+import { Audience } from './viewers/audience.js';
+import { Housekeeping } from './viewers/housekeeping.js';
+import { MessageRegistry, registerBuiltinKinds } from './viewers/messages.js';
+import { ViewerFaults } from './viewers/faults.js';
+import { Viewer } from './viewers/viewer.js';
 
 // A viewer that does not finish the closing handshake is cut off after this.
 const CLOSE_GRACE_MS = 2000;
 
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
-/** The implementation behind {@link createFrameStreamServer}. */
+/**
+ * The implementation behind {@link createFrameStreamServer}: it wires the
+ * parts together and holds none of their logic. The producer makes frames
+ * and publishes them on the channel; the audience (subscribed to the
+ * channel) fans them out; the gate admits viewers; the message registry
+ * reads what they send; housekeeping pings them and sends metrics.
+ */
 export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents> implements FrameStreamServer {
   readonly path: string;
   readonly snapshotPath: string | false;
   private readonly o: ResolvedOptions;
   private readonly wss: WebSocketServer;
+  private readonly channel: FrameChannel = new MemoryChannel();
   private readonly producer: Producer;
-  private readonly viewers = new Set<Viewer>();
-  private readonly detach: () => void;
-  private readonly control: ControlContext;
-  private nextId = 1;
-  private pendingUpgrades = 0;
-  private rejected = 0;
-  private sentByGone = 0;
-  private skippedByGone = 0;
+  private readonly audience: Audience;
+  private readonly gate: UpgradeGate;
+  private readonly messages: MessageRegistry;
+  private readonly faults: ViewerFaults;
   private readonly housekeeping: Housekeeping;
+  private readonly unsubscribe: () => void;
+  private readonly detach: () => void;
+  private nextId = 1;
+  private wasWatching = false;
   private closing: Promise<void> | undefined;
 
   constructor(options: FrameStreamServerOptions) {
@@ -41,36 +50,60 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
     this.o = resolveOptions(options);
     this.path = normalizePath(this.o.path);
     this.snapshotPath = this.o.snapshotPath === false ? false : normalizePath(this.o.snapshotPath);
+    const reportError = (err: FrameStreamError) => this.reportError(err);
+    this.faults = new ViewerFaults((err, viewer) => this.safeEmit('viewerError', err, viewer.handle));
+    this.messages = registerBuiltinKinds(new MessageRegistry(this.faults.report, this.o.controlRateLimit), {
+      controlRate: this.o.controlRateLimit,
+      controlMaxBytes: this.o.maxPayload,
+      deliverControl: (data, viewer) => this.deliverControl(data, viewer.handle),
+    });
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
       perMessageDeflate: false, // JPEG does not compress; deflate would only burn CPU per viewer
-      maxPayload: this.o.maxPayload,
+      maxPayload: this.messages.maxPayload,
       handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
     });
+    this.audience = new Audience(1000 / this.o.fps, reportError);
+    this.unsubscribe = this.channel.subscribe(this.audience.deliver);
     this.producer = new Producer({
       ...this.o,
-      publish: (frame) => this.publish(frame),
-      error: (err) => this.reportError(err),
+      publish: (frame) => {
+        this.channel.publish(frame);
+        this.safeEmit('frame', frame.meta);
+      },
+      error: reportError,
     });
     this.producer.setSource(this.o.source);
-    this.housekeeping = new Housekeeping(this.viewers, this.producer.pipeline, this.o.heartbeatInterval, (err) =>
-      this.reportError(err),
-    );
-    this.control = {
-      reportError: (err) => this.reportError(err),
-      deliverControl: (data, client) => this.deliverControl(data, client),
-    };
+    this.housekeeping = new Housekeeping(this.audience, () => this.sharedMetrics(), this.o.heartbeatInterval, this.faults.report);
+    this.gate = new UpgradeGate({
+      options: this.o,
+      wss: this.wss,
+      viewerCount: () => this.audience.size,
+      closing: () => this.closing !== undefined,
+      accept: (ws, req, identity) => this.accept(ws, req, identity),
+      reportError,
+    });
     this.detach = attachRoute(this.o.server as HttpServer, {
+      paths: { ws: this.path, snapshot: this.snapshotPath },
+      hostClosing: () => void this.close(),
       claimsUpgrade: (pathname) => normalizePath(pathname) === this.path,
-      upgrade: (req, socket, head) => this.upgrade(req, socket, head),
+      upgrade: (req, socket, head) => this.gate.handle(req, socket, head),
       request: (req, res) => this.handleRequest(req, res),
     });
     this.updateDemand();
   }
 
+  get viewerCount(): number {
+    return this.audience.size;
+  }
+
   get clientCount(): number {
-    return this.viewers.size;
+    return this.audience.size;
+  }
+
+  get watching(): boolean {
+    return this.audience.size > 0;
   }
 
   push(frame: PushFrame, metrics?: FrameMetrics): void {
@@ -83,38 +116,29 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
   }
 
   broadcast(data: unknown): void {
-    const text = JSON.stringify({ type: 'control', data });
-    for (const v of this.viewers) if (v.framestream && v.ws.readyState === 1) v.ws.send(text);
+    this.audience.broadcastText(JSON.stringify({ type: 'control', data }));
   }
 
   getStats(): ServerStats {
-    let sent = this.sentByGone;
-    let skipped = this.skippedByGone;
-    let framestream = 0;
-    let maxBuffered = 0;
-    for (const v of this.viewers) {
-      sent += v.sent;
-      skipped += v.skipped;
-      if (v.framestream) framestream++;
-      maxBuffered = Math.max(maxBuffered, v.buffered);
-    }
+    const t = this.audience.totals();
     const p = this.producer;
-    const pl = p.pipeline;
     return {
-      viewers: this.viewers.size,
-      framestreamViewers: framestream,
+      viewers: t.viewers,
+      framestreamViewers: t.framestreamViewers,
       producing: p.producing,
       source: p.sourceName,
-      framesProduced: pl.produced,
-      framesSent: sent,
-      framesSkipped: skipped,
+      framesProduced: p.produced,
+      framesSent: t.sent,
+      framesSkipped: t.skipped,
+      framesCapped: t.capped,
       framesDropped: p.dropped,
-      fps: pl.rate.perSecond(),
-      encodeMs: pl.encodeMs.median(),
-      inferenceMs: pl.inferenceMs.median(),
-      lastFrameBytes: pl.latest?.payload.byteLength ?? 0,
-      maxBufferedBytes: maxBuffered,
-      rejectedConnections: this.rejected,
+      fps: this.audience.rate.perSecond(),
+      encodeMs: p.encoder.encodeMs.median(),
+      inferenceMs: p.inferenceMs.median(),
+      lastFrameBytes: this.channel.latest?.payload.byteLength ?? 0,
+      maxBufferedBytes: t.maxBuffered,
+      rejectedConnections: this.gate.rejected,
+      viewerErrors: this.faults.count,
     };
   }
 
@@ -122,11 +146,8 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
     if (this.snapshotPath === false || this.closing) return false;
     if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS') return false;
     if (normalizePath(pathnameOf(req.url)) !== this.snapshotPath) return false;
-    void serveSnapshot(
-      { options: this.o, frame: () => this.producer.snapshot(), reportError: (e) => this.reportError(e) },
-      req,
-      res,
-    );
+    const frame = () => this.producer.snapshot(this.channel.latest);
+    void serveSnapshot({ options: this.o, frame, reportError: (e) => this.reportError(e) }, req, res);
     return true;
   }
 
@@ -139,7 +160,7 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
     this.detach();
     this.producer.close();
     this.housekeeping.stop();
-    const open = [...this.viewers].map(
+    const open = [...this.audience].map(
       (v) =>
         new Promise<void>((resolve) => {
           if (v.ws.readyState === 3) return resolve();
@@ -148,85 +169,52 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
         }),
     );
     const grace = setTimeout(() => {
-      for (const v of this.viewers) v.ws.terminate();
+      for (const v of this.audience) v.ws.terminate();
     }, CLOSE_GRACE_MS);
     await Promise.all(open);
     clearTimeout(grace);
+    this.unsubscribe();
+    this.channel.close();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 
-  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    // Until ws owns the socket, a reset must not become an uncaught error.
-    const onSocketError = () => socket.destroy();
-    socket.on('error', onSocketError);
-    if (this.closing || this.viewers.size + this.pendingUpgrades >= this.o.maxClients) {
-      this.rejected++;
-      if (!this.closing) {
-        this.reportError(new FrameStreamError('ERR_TOO_MANY_CLIENTS', `Refused a viewer: \`maxClients\` (${this.o.maxClients}) reached`));
-      }
-      refuseUpgrade(socket, 503, { 'Retry-After': '5' });
-      return;
-    }
-    this.pendingUpgrades++;
-    void checkAccess(req, this.o.allowedOrigins, this.o.authorize, this.o.handshakeTimeout).then((verdict) => {
-      this.pendingUpgrades--;
-      if (!verdict.ok) {
-        this.rejected++;
-        if (verdict.error) this.reportError(verdict.error);
-        refuseUpgrade(socket, verdict.status);
-        return;
-      }
-      if (this.closing || socket.destroyed) {
-        socket.destroy();
-        return;
-      }
-      socket.off('error', onSocketError);
-      try {
-        this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req));
-      } catch (cause) {
-        this.reportError(new FrameStreamError('ERR_SOCKET', `WebSocket handshake failed: ${errorText(cause)}`, { cause }));
-        socket.destroy();
-      }
-    });
-  }
-
-  private accept(ws: WebSocket, req: IncomingMessage): void {
-    const info: ViewerInfo = {
-      id: this.nextId++,
-      protocol: ws.protocol === SUBPROTOCOL ? SUBPROTOCOL : null,
-      remoteAddress: req.socket.remoteAddress,
-      url: req.url ?? '',
-      maxFps: null,
-      connectedAt: wallClockMs(),
-    };
-    const viewer = new Viewer(ws, info, this.o.controlRateLimit);
+  private accept(ws: WebSocket, req: IncomingMessage, identity: unknown): void {
+    const viewer = new Viewer(
+      ws,
+      {
+        id: this.nextId++,
+        protocol: ws.protocol === SUBPROTOCOL ? SUBPROTOCOL : null,
+        remoteAddress: req.socket.remoteAddress,
+        url: req.url ?? '',
+        maxFps: null,
+        connectedAt: wallClockMs(),
+      },
+      identity,
+    );
     ws.on('error', (cause: Error & { code?: string }) => {
       const tooLarge = cause.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
-      this.reportError(
-        new FrameStreamError(tooLarge ? 'ERR_CONTROL_TOO_LARGE' : 'ERR_SOCKET', `Viewer ${info.id}: ${cause.message}`, { cause }),
-      );
+      const code = tooLarge ? 'ERR_CONTROL_TOO_LARGE' : 'ERR_SOCKET';
+      this.faults.report(viewer, new FrameStreamError(code, `Viewer ${viewer.info.id}: ${cause.message}`, { cause }));
     });
-    if (this.closing) {
-      ws.close(1001, 'Server closing');
-      return;
-    }
-    this.viewers.add(viewer);
+    if (this.closing) return void ws.close(1001, 'Server closing');
+    this.audience.add(viewer);
     ws.on('pong', () => (viewer.alive = true));
-    ws.on('message', (data, isBinary) => handleClientMessage(this.control, viewer, data, isBinary));
+    ws.on('message', (data, isBinary) => this.messages.dispatch(viewer, data, isBinary));
     ws.on('close', (code) => {
-      this.viewers.delete(viewer);
-      this.sentByGone += viewer.sent;
-      this.skippedByGone += viewer.skipped;
-      this.safeEmit('disconnect', { ...viewer.info, code });
+      this.audience.delete(viewer);
+      this.faults.forget(viewer);
+      this.safeEmit('disconnect', { ...viewer.handle, code, toJSON: () => ({ ...viewer.info, code }) });
       this.updateDemand();
     });
+    const latest = this.channel.latest;
     viewer.sendMessage({
       type: 'hello',
       version: 1,
       stream: {
-        width: this.producer.pipeline.latest?.meta.width ?? this.o.width,
-        height: this.producer.pipeline.latest?.meta.height ?? this.o.height,
-        fps: this.o.fps,
+        width: latest?.meta.width ?? this.o.width,
+        height: latest?.meta.height ?? this.o.height,
+        // 0: a pushed source sets its own pace; there is no rate to promise.
+        fps: this.producer.scheduled ? this.o.fps : 0,
         codec: 'jpeg',
         quality: this.o.quality,
         source: this.producer.sourceName,
@@ -237,39 +225,42 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
     // A pushed or model-driven stream may not produce again for a while:
     // show the newcomer the last frame right away. The built-in sources
     // produce within a frame interval, and their last frame may be stale.
-    const latest = this.producer.pipeline.latest;
-    const timed = this.producer.sourceName === 'noise' || this.producer.sourceName === 'pattern';
-    if (latest && !timed) viewer.offer(latest, performance.now(), 1000 / this.o.fps);
-    this.safeEmit('connection', { ...info });
+    if (latest && !this.producer.timed) viewer.offer(latest, performance.now(), 1000 / this.o.fps);
+    this.safeEmit('connection', viewer.handle);
     this.updateDemand();
   }
 
-  private publish(frame: EncodedFrame): void {
-    const now = performance.now();
-    const interval = 1000 / this.o.fps;
-    for (const v of this.viewers) {
-      try {
-        v.offer(frame, now, interval);
-      } catch (cause) {
-        this.reportError(new FrameStreamError('ERR_SOCKET', `Sending to viewer ${v.info.id} failed: ${errorText(cause)}`, { cause }));
-      }
-    }
-    this.safeEmit('frame', frame.meta);
+  private sharedMetrics() {
+    const p = this.producer;
+    const encodeMs = p.encoder.encodeMs.median();
+    const inferenceMs = p.inferenceMs.median();
+    const latest = this.channel.latest;
+    return {
+      fps: this.audience.rate.perSecond(),
+      viewers: this.audience.size,
+      ...(encodeMs !== undefined && { encodeMs }),
+      ...(inferenceMs !== undefined && { inferenceMs }),
+      ...(latest && { frameBytes: latest.payload.byteLength }),
+    };
   }
 
   private updateDemand(): void {
-    const watched = this.viewers.size > 0;
-    this.producer.setDemand(!this.closing && (this.o.alwaysOn || watched));
-    if (watched && !this.closing) this.housekeeping.start();
+    const watching = this.audience.size > 0 && !this.closing;
+    this.producer.setDemand(!this.closing && (this.o.alwaysOn || watching));
+    if (watching) this.housekeeping.start();
     else this.housekeeping.stop();
+    if (watching !== this.wasWatching) {
+      this.wasWatching = watching;
+      this.safeEmit('watching', watching);
+    }
   }
 
-  private deliverControl(data: unknown, client: ViewerInfo): void {
-    this.safeEmit('control', data, client);
+  private deliverControl(data: unknown, viewer: ViewerHandle): void {
+    this.safeEmit('control', data, viewer);
     const hook = this.o.onControl;
     if (!hook) return;
     Promise.resolve()
-      .then(() => hook(data, client))
+      .then(() => hook(data, viewer))
       .catch((cause: unknown) =>
         this.reportError(new FrameStreamError('ERR_HOOK_FAILED', `\`onControl\` threw: ${errorText(cause)}`, { cause })),
       );

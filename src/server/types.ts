@@ -54,6 +54,27 @@ export interface ViewerInfo {
   readonly connectedAt: number;
 }
 
+/**
+ * A connected viewer, as app code gets it in events: its {@link ViewerInfo}
+ * (live, not a copy), who `authorize` said it is, and a way to answer it.
+ */
+export interface ViewerHandle extends ViewerInfo {
+  /** What `authorize` returned for this viewer when it returned an object; `undefined` otherwise. */
+  readonly identity: unknown;
+  /** Whether its connection is still open. */
+  readonly connected: boolean;
+  /**
+   * Sends `{ type: 'control', data }` to this viewer alone (a reply to its
+   * control message, say). Returns `false` when it was not sent: a plain
+   * WebSocket viewer, a closed connection, or one too far behind to queue more.
+   */
+  send(data: unknown): boolean;
+  /** Closes this viewer's connection (`code` 1000 or 4000-4999). */
+  close(code?: number, reason?: string): void;
+  /** Its {@link ViewerInfo} as a plain object (for logs and `JSON.stringify`). */
+  toJSON(): ViewerInfo;
+}
+
 /** Counters and recent figures, as returned by {@link FrameStreamServer.getStats}. */
 export interface ServerStats {
   viewers: number;
@@ -65,8 +86,10 @@ export interface ServerStats {
   framesProduced: number;
   /** Frame messages written to sockets, summed over viewers. */
   framesSent: number;
-  /** Frames not sent to a viewer because its socket was behind or its FPS cap, summed over viewers. */
+  /** Frames not sent to a viewer because its socket was behind (lost to it), summed over viewers. */
   framesSkipped: number;
+  /** Frames not sent to a viewer because of its own FPS cap (on purpose), summed over viewers. */
+  framesCapped: number;
   /** Scheduled frames never produced because the previous ones were still encoding. */
   framesDropped: number;
   /** Frames per second produced over the last second or so. */
@@ -79,26 +102,43 @@ export interface ServerStats {
   lastFrameBytes: number;
   /** Largest number of bytes waiting in any viewer's socket right now. */
   maxBufferedBytes: number;
-  /** Upgrades refused (origin, authorization, client limit, handshake timeout). */
+  /** Upgrades refused (origin, authorization, viewer limit, handshake timeout). */
   rejectedConnections: number;
+  /** Messages or behaviour of viewers the stream refused (garbage, floods, oversize, dead peers), all counted; see the `viewerError` event. */
+  viewerErrors: number;
 }
 
 /** Every event a {@link FrameStreamServer} emits. */
 export interface FrameStreamServerEvents {
   /** A viewer connected (after authorization and the WebSocket handshake). */
-  connection: (info: ViewerInfo) => void;
+  connection: (viewer: ViewerHandle) => void;
   /** A viewer went away; `code` is the WebSocket close code. */
-  disconnect: (info: ViewerInfo & { code: number }) => void;
+  disconnect: (viewer: ViewerHandle & { code: number }) => void;
+  /**
+   * Whether anyone is watching changed: the first viewer arrived (`true`) or
+   * the last one left (`false`). An app driving a model with `push()` can
+   * pause it while nobody watches (also readable as `stream.watching`).
+   */
+  watching: (watching: boolean) => void;
   /** A frame was produced and handed to the viewers. */
   frame: (meta: FrameMeta) => void;
   /**
-   * A runtime failure: a source threw, an encode failed, a hook threw, a peer
-   * sent garbage. The stream keeps running. With no listener nothing is thrown
-   * (eventemitter3 does not treat `error` specially), so the host never crashes.
+   * A failure the app may need to act on: a source threw or hung, an encode
+   * failed, a hook threw, the stream is full. The stream keeps running. With
+   * no listener nothing is thrown (eventemitter3 does not treat `error`
+   * specially), so the host never crashes.
    */
   error: (err: FrameStreamError) => void;
-  /** A `framestream.v1` viewer sent `{ type: 'control', data }`. */
-  control: (data: unknown, client: ViewerInfo) => void;
+  /**
+   * A viewer misbehaved (sent garbage, flooded, sent too much, stopped
+   * answering pings, its socket failed). The stream answered it already; this
+   * is for logs. Sampled: at most one event a second per viewer, with the
+   * rest counted in `getStats().viewerErrors`, so one hostile client cannot
+   * flood the app's logs or hide a real failure among its own.
+   */
+  viewerError: (err: FrameStreamError, viewer: ViewerHandle) => void;
+  /** A `framestream.v1` viewer sent `{ type: 'control', data }`; answer it with `viewer.send()`. */
+  control: (data: unknown, viewer: ViewerHandle) => void;
 }
 
 /** The handle {@link createFrameStreamServer} returns. */
@@ -108,17 +148,27 @@ export interface FrameStreamServer extends EventEmitter<FrameStreamServerEvents>
   /** The snapshot path, or `false` when snapshots are off. */
   readonly snapshotPath: string | false;
   /** Viewers connected right now. */
+  readonly viewerCount: number;
+  /** @deprecated The old name of {@link viewerCount}. */
   readonly clientCount: number;
+  /** Whether any viewer is connected (see the `watching` event). */
+  readonly watching: boolean;
   /**
-   * Hands the stream a frame. Validates synchronously and throws a
-   * `TypeError`/`RangeError` naming the bad field (the stream keeps its last
-   * good frame); raw pixels are then encoded asynchronously and encoder
-   * failures become `error` events.
+   * Hands a `source: 'push'` stream a frame. Validates synchronously and
+   * throws a `TypeError`/`RangeError` naming the bad field (the stream keeps
+   * its last good frame), or a `TypeError` when the stream's source is not
+   * `'push'`. The frame is copied, so the caller may reuse its buffer at
+   * once. While nobody watches, only the newest frame is kept, not encoded;
+   * raw pixels are otherwise encoded asynchronously and encoder failures
+   * become `error` events.
    */
   push(frame: PushFrame, metrics?: FrameMetrics): void;
   /** Switches the source while viewers stay connected (e.g. noise ↔ pattern). */
   setSource(source: FrameSource): void;
-  /** Sends `{ type: 'control', data }` to every `framestream.v1` viewer. */
+  /**
+   * Sends `{ type: 'control', data }` to every `framestream.v1` viewer,
+   * serialised once; a viewer too far behind to queue more is skipped.
+   */
   broadcast(data: unknown): void;
   getStats(): ServerStats;
   /**
@@ -130,6 +180,7 @@ export interface FrameStreamServer extends EventEmitter<FrameStreamServerEvents>
   /**
    * Closes this stream's sockets (code 1001), stops its timers and removes only
    * its own listeners; the host server keeps running. Safe to call twice.
+   * Closing the host server (`server.close()`) closes the stream too.
    */
   close(): Promise<void>;
 }

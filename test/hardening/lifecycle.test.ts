@@ -187,16 +187,19 @@ describe('FrameStreamServer lifecycle', () => {
   });
 
   describe('when the host server closes', () => {
-    it('keeps its viewers until close(), then ends them with 1001 so the host can finish closing', async () => {
+    it('ends its viewers with 1001 when the host closes, so the host\'s close() finishes without waiting for them', async () => {
       const f = await startStream(cleanups);
       const v = await f.viewer();
+      await waitFor(() => v.binary.length > 0, 'a frame');
       const hostClosed = new Promise<void>((r) => f.server.close(() => r()));
       expect(f.server.listening).toBe(false);
-      const count = frameCounter(v);
-      await waitFor(() => count() >= 3, 'frames after the host stopped listening');
-      await f.stream.close();
       expect(await v.closed).toBe(1001);
       await hostClosed;
+      await waitFor(() => f.stream.viewerCount === 0, 'the stream to forget its viewer');
+      expect(f.stream.getStats().producing).toBe(false);
+      // The stream is closed with its host: it removed its listeners and restored `close`.
+      expect(f.server.listenerCount('upgrade')).toBe(0);
+      expect(Object.prototype.hasOwnProperty.call(f.server, 'close')).toBe(false);
     });
 
     it('forgets viewers whose sockets the host destroys, and stops producing', async () => {
@@ -207,7 +210,8 @@ describe('FrameStreamServer lifecycle', () => {
       await waitFor(() => viewers.every((v) => v.binary.length > 0), 'frames for every viewer');
       f.server.close();
       for (const s of sockets) s.destroy();
-      expect(await Promise.all(viewers.map((v) => v.closed))).toEqual([1006, 1006, 1006]);
+      // The host's close starts the closing handshake; destroying the sockets cuts it short.
+      for (const code of await Promise.all(viewers.map((v) => v.closed))) expect([1001, 1006]).toContain(code);
       await waitFor(() => f.stream.clientCount === 0, 'the stream to forget them');
       await waitFor(() => !f.stream.getStats().producing, 'production to stop');
     });

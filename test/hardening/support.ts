@@ -96,6 +96,8 @@ export interface StreamFixture {
   /** `ws://127.0.0.1:<port><path>` */
   url: string;
   errors: FrameStreamError[];
+  /** `viewerError` events: what viewers did wrong, sampled. */
+  viewerErrors: FrameStreamError[];
   /** Opens a viewer (framestream.v1 unless `protocol` is `null`) and waits until the stream counts it. */
   viewer(options?: { protocol?: string | null; query?: string; ws?: WebSocket.ClientOptions }): Promise<Viewer>;
 }
@@ -114,6 +116,8 @@ export async function startStream(
   cleanups.push(() => stream.close());
   const errors: FrameStreamError[] = [];
   stream.on('error', (e) => errors.push(e));
+  const viewerErrors: FrameStreamError[] = [];
+  stream.on('viewerError', (e) => viewerErrors.push(e));
   const port = await listen(host);
   const path = (options.path ?? '/ws/test/').replace(/\/?$/, '/');
   const url = `ws://127.0.0.1:${port}${path}`;
@@ -123,6 +127,7 @@ export async function startStream(
     port,
     url,
     errors,
+    viewerErrors,
     async viewer({ protocol = SUBPROTOCOL, query = '', ws = {} } = {}) {
       const before = stream.clientCount;
       const v = new Viewer(url + query, protocol, ws);

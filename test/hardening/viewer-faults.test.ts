@@ -120,7 +120,7 @@ describe('FrameStreamServer with faulty viewers', () => {
     await waitFor(() => f.stream.clientCount === 2, 'both viewers to be counted');
     await silent.closed;
     expect(silent.frames().some((fr) => fr.opcode === 9)).toBe(true); // it was pinged first
-    expect(f.errors.map((e) => e.code)).toContain('ERR_HEARTBEAT_TIMEOUT');
+    expect(f.viewerErrors.map((e) => e.code)).toContain('ERR_HEARTBEAT_TIMEOUT');
     await waitFor(() => f.stream.clientCount === 1, 'the stream to forget the silent viewer');
     const count = frameCounter(healthy);
     await waitFor(() => count() >= 5, 'the answering viewer to keep receiving frames');
@@ -133,7 +133,7 @@ describe('FrameStreamServer with faulty viewers', () => {
     cleanups.push(() => stalled.destroy());
     stalled.socket.pause();
     await waitFor(() => f.stream.clientCount === 0, 'the heartbeat to end the stalled viewer');
-    expect(f.errors.map((e) => e.code)).toContain('ERR_HEARTBEAT_TIMEOUT');
+    expect(f.viewerErrors.map((e) => e.code)).toContain('ERR_HEARTBEAT_TIMEOUT');
     expect(f.stream.getStats().producing).toBe(false);
   });
 });

@@ -17,6 +17,8 @@ async function setup(options: Partial<FrameStreamServerOptions> = {}) {
   cleanups.push(() => stream.close());
   const errors: FrameStreamError[] = [];
   stream.on('error', (e) => errors.push(e));
+  const viewerErrors: FrameStreamError[] = [];
+  stream.on('viewerError', (e) => viewerErrors.push(e));
   const port = await listen(server);
   const connect = async ({ bare = false, options: wsOptions = {} } = {}): Promise<TestViewer> => {
     const before = stream.clientCount;
@@ -25,7 +27,7 @@ async function setup(options: Partial<FrameStreamServerOptions> = {}) {
     await waitFor(() => stream.clientCount > before, 'the server to register the viewer');
     return v;
   };
-  return { stream, port, errors, connect };
+  return { stream, port, errors, viewerErrors, connect };
 }
 
 const seqs = (v: TestViewer) => v.frames().map((f) => f.meta.seq);
@@ -171,12 +173,13 @@ describe('FrameStreamServer', () => {
 
   describe('heartbeat', () => {
     it('terminates a peer that stops answering pings and keeps one that answers', async () => {
-      const { stream, connect, errors } = await setup({ heartbeatInterval: 150, source: 'push' });
+      const { stream, connect, errors, viewerErrors } = await setup({ heartbeatInterval: 150, source: 'push' });
       const answering = await connect();
       const silent = await connect({ options: { autoPong: false } });
       await waitFor(() => silent.closeCode !== undefined, 'the silent peer to be cut off');
       expect(silent.closeCode).toBe(1006);
-      expect(errors.some((e) => e.code === 'ERR_HEARTBEAT_TIMEOUT')).toBe(true);
+      expect(viewerErrors.some((e) => e.code === 'ERR_HEARTBEAT_TIMEOUT')).toBe(true);
+      expect(errors).toEqual([]);
       expect(answering.closeCode).toBeUndefined();
       expect(stream.clientCount).toBe(1);
     });
@@ -206,7 +209,7 @@ describe('FrameStreamServer', () => {
     });
 
     it('answers malformed messages with an error message and keeps the connection', async () => {
-      const { connect, errors } = await setup({ source: 'push' });
+      const { stream, connect, errors, viewerErrors } = await setup({ source: 'push' });
       const v = await connect();
       v.send('{not json');
       v.send({ type: 'teleport' });
@@ -220,7 +223,11 @@ describe('FrameStreamServer', () => {
         'ERR_CONTROL_INVALID',
         'ERR_CONTROL_INVALID',
       ]);
-      expect(errors.map((e) => e.code)).toEqual(v.ofType('error').map((e) => e.code));
+      // Peer garbage is the viewer's fault, not the app's: counted, reported
+      // as viewerError at most once a second per viewer, never as `error`.
+      expect(errors).toEqual([]);
+      expect(viewerErrors.map((e) => e.code)).toEqual(['ERR_CONTROL_JSON']);
+      expect(stream.getStats().viewerErrors).toBe(4);
       expect(v.closeCode).toBeUndefined();
     });
   });

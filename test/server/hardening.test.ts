@@ -17,6 +17,8 @@ async function setup(options: Partial<FrameStreamServerOptions> = {}) {
   cleanups.push(() => stream.close());
   const errors: FrameStreamError[] = [];
   stream.on('error', (e) => errors.push(e));
+  const viewerErrors: FrameStreamError[] = [];
+  stream.on('viewerError', (e) => viewerErrors.push(e));
   const port = await listen(server);
   const url = `ws://127.0.0.1:${port}/ws/test/`;
   const connect = async (headers: Record<string, string> = {}, protocol: string | undefined = SUBPROTOCOL) => {
@@ -24,7 +26,7 @@ async function setup(options: Partial<FrameStreamServerOptions> = {}) {
     cleanups.push(() => v.close());
     return v;
   };
-  return { stream, port, url, errors, connect };
+  return { stream, port, url, errors, viewerErrors, connect };
 }
 
 describe('createFrameStreamServer', () => {
@@ -126,27 +128,46 @@ describe('createFrameStreamServer', () => {
 
   describe('maxPayload', () => {
     it('closes a connection that sends an oversize message with 1009', async () => {
-      const { connect, errors } = await setup({ maxPayload: 1024 });
+      const { connect, errors, viewerErrors } = await setup({ maxPayload: 1024 });
       const v = await connect();
       v.send({ type: 'control', data: 'x'.repeat(2000) });
       await waitFor(() => v.closeCode !== undefined, 'the connection to close');
       expect(v.closeCode).toBe(1009);
-      await waitFor(() => errors.some((e) => e.code === 'ERR_CONTROL_TOO_LARGE'), 'the error event');
+      await waitFor(() => viewerErrors.some((e) => e.code === 'ERR_CONTROL_TOO_LARGE'), 'the viewerError event');
+      expect(errors).toEqual([]);
     });
   });
 
   describe('controlRateLimit', () => {
-    it('answers messages over the limit with an error, then closes on persistent abuse', async () => {
-      const { connect, errors } = await setup({ controlRateLimit: { messages: 5, perMs: 60_000 } });
+    it('answers control messages over the limit with an error, then closes on persistent abuse', async () => {
+      const { stream, connect, errors, viewerErrors } = await setup({ controlRateLimit: { messages: 5, perMs: 60_000 } });
+      const received: unknown[] = [];
+      stream.on('control', (data) => received.push(data));
       const v: TestViewer = await connect();
-      for (let i = 0; i < 7; i++) v.send({ type: 'ping', id: i, clientTime: 0 });
-      await waitFor(() => v.ofType('pong').length === 5 && v.ofType('error').length === 2, 'five pongs and two refusals');
+      for (let i = 0; i < 7; i++) v.send({ type: 'control', data: i });
+      v.send({ type: 'ping', id: 1, clientTime: 0 });
+      await waitFor(() => v.ofType('pong').length === 1 && v.ofType('error').length === 2, 'a pong and two refusals');
+      expect(received).toEqual([0, 1, 2, 3, 4]);
       expect(v.ofType('error')[0]!.code).toBe('ERR_CONTROL_RATE_LIMITED');
       expect(v.closeCode).toBeUndefined();
-      for (let i = 0; i < 10; i++) v.send({ type: 'ping', id: i, clientTime: 0 });
+      for (let i = 0; i < 10; i++) v.send({ type: 'control', data: i });
       await waitFor(() => v.closeCode !== undefined, 'the abusive connection to close');
       expect(v.closeCode).toBe(1008);
-      expect(errors.every((e) => e.code === 'ERR_CONTROL_RATE_LIMITED')).toBe(true);
+      expect(viewerErrors.length).toBeGreaterThan(0);
+      expect(viewerErrors.every((e) => e.code === 'ERR_CONTROL_RATE_LIMITED')).toBe(true);
+      expect(errors).toEqual([]);
+    });
+
+    it('gives pings a budget of their own, so clock pings never use up the app\'s control budget', async () => {
+      const { stream, connect } = await setup({ controlRateLimit: { messages: 2, perMs: 60_000 } });
+      const received: unknown[] = [];
+      stream.on('control', (data) => received.push(data));
+      const v: TestViewer = await connect();
+      for (let i = 0; i < 10; i++) v.send({ type: 'ping', id: i, clientTime: 0 });
+      v.send({ type: 'control', data: 'a' });
+      v.send({ type: 'control', data: 'b' });
+      await waitFor(() => received.length === 2 && v.ofType('pong').length === 10, 'both control messages and every pong');
+      expect(v.ofType('error')).toEqual([]);
     });
   });
 

@@ -1,5 +1,4 @@
 import { randomFillSync } from 'node:crypto';
-import sharp from 'sharp';
 
 /** Raw RGB pixels produced by a built-in source. */
 export interface RgbImage {
@@ -45,7 +44,7 @@ function fillRect(img: RgbImage, x0: number, y0: number, w: number, h: number, v
 /**
  * A test pattern that makes motion, dropped frames and latency visible at a
  * glance: a gradient scrolling a step per frame, a white bar sweeping across,
- * a dark band sweeping down, and the frame number in large digits. It runs
+ * a dark band sweeping down, and the frame number in large digits in the middle. It runs
  * on the event loop every frame, so it is built from one rendered row copied
  * down with doubling memcpys (well under a millisecond at 512×512) rather
  * than a loop over every pixel.
@@ -72,30 +71,22 @@ export function renderPattern(width: number, height: number, frame: number): Rgb
   fillRect(img, barX, 0, barWidth, height, 255);
 
   const text = String(frame);
-  // Digits are 5×7 cells on a 6×9 pitch; as large as fits a quarter of the height.
+  // Digits are 5×7 cells on a 6×9 pitch; as large as fits a quarter of the
+  // height. The counter sits in the middle, so a viewer that crops the frame
+  // to fill a wide or tall screen (cover fit) still shows it whole.
   const scale = Math.max(1, Math.floor(Math.min(width / (text.length * 6 + 2), height / 4 / 9)));
   const cell = 6 * scale;
-  fillRect(img, 0, 0, text.length * cell + 2 * scale, 9 * scale, 0);
+  const boxWidth = text.length * cell + 2 * scale;
+  const x0 = Math.max(0, Math.floor((width - boxWidth) / 2));
+  const y0 = Math.max(0, Math.floor((height - 9 * scale) / 2));
+  fillRect(img, x0, y0, boxWidth, 9 * scale, 0);
   for (let d = 0; d < text.length; d++) {
     const rows = DIGITS[text.charCodeAt(d) - 48]!;
     for (let r = 0; r < 7; r++) {
       for (let c = 0; c < 5; c++) {
-        if (rows[r]! & (0x10 >> c)) fillRect(img, scale + d * cell + c * scale, scale + r * scale, scale, scale, 255);
+        if (rows[r]! & (0x10 >> c)) fillRect(img, x0 + scale + d * cell + c * scale, y0 + scale + r * scale, scale, scale, 255);
       }
     }
   }
   return img;
-}
-
-/**
- * JPEG-encodes raw pixels with sharp. The work runs on libuv's threadpool,
- * so the event loop keeps serving sockets while a frame encodes.
- */
-export function encodeJpeg(img: RgbImage, quality: number): Promise<Buffer> {
-  // Standard Huffman tables, like PIL's default `save(quality=90)` in the
-  // original app: at 512×512 q90 sharp's optimised tables cost about 2.5× the
-  // encode time for about 8% fewer bytes, a bad trade for live frames.
-  return sharp(img.pixels, { raw: { width: img.width, height: img.height, channels: img.channels } })
-    .jpeg({ quality, optimiseCoding: false })
-    .toBuffer();
 }

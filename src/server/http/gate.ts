@@ -1,28 +1,39 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { FrameStreamError } from '../protocol/index.js';
-import type { FrameStreamServerOptions } from './options.js';
+import { FrameStreamError } from '../../protocol/index.js';
+import type { FrameStreamServerOptions } from '../options.js';
 
 type AllowedOrigins = NonNullable<FrameStreamServerOptions['allowedOrigins']>;
 
 /** Outcome of checking a request against `allowedOrigins` and `authorize`. */
 export type Verdict =
-  | { ok: true }
+  | { ok: true; identity: unknown }
   | { ok: false; status: number; error?: FrameStreamError };
 
+/** True when the page's origin names the host the request was sent to. */
+function sameOrigin(origin: string, host: string | undefined): boolean {
+  if (!host) return false;
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
 /** Whether a request from `origin` may connect or read snapshots. */
-export function originAllowed(allowed: AllowedOrigins, origin: string | undefined): boolean {
+export function originAllowed(allowed: AllowedOrigins, origin: string | undefined, host?: string): boolean {
   if (allowed === '*') return true;
   // Browsers always send Origin on WebSocket and cross-origin requests; a
   // request without one is a non-browser client, which CORS does not concern.
+  if (allowed === 'same-origin') return origin === undefined || sameOrigin(origin, host);
   if (Array.isArray(allowed)) return origin === undefined || allowed.includes(origin);
   return allowed(origin) === true;
 }
 
 /** The `Access-Control-Allow-Origin` value for a request, if any. */
-export function corsOrigin(allowed: AllowedOrigins, origin: string | undefined): string | undefined {
+export function corsOrigin(allowed: AllowedOrigins, origin: string | undefined, host?: string): string | undefined {
   if (allowed === '*') return '*';
-  return origin !== undefined && originAllowed(allowed, origin) ? origin : undefined;
+  return origin !== undefined && originAllowed(allowed, origin, host) ? origin : undefined;
 }
 
 /**
@@ -37,11 +48,11 @@ export async function checkAccess(
   timeoutMs: number,
 ): Promise<Verdict> {
   try {
-    if (!originAllowed(allowed, req.headers.origin)) return { ok: false, status: 403 };
+    if (!originAllowed(allowed, req.headers.origin, req.headers.host)) return { ok: false, status: 403 };
   } catch (cause) {
     return { ok: false, status: 500, error: new FrameStreamError('ERR_HOOK_FAILED', '`allowedOrigins` threw', { cause }) };
   }
-  if (!authorize) return { ok: true };
+  if (!authorize) return { ok: true, identity: undefined };
   let timer: NodeJS.Timeout | undefined;
   try {
     const timeout = new Promise<'timeout'>((resolve) => {
@@ -56,7 +67,10 @@ export async function checkAccess(
         error: new FrameStreamError('ERR_HANDSHAKE_TIMEOUT', `\`authorize\` did not answer within ${timeoutMs} ms`),
       };
     }
-    return answer === true ? { ok: true } : { ok: false, status: 401 };
+    // `true` admits an anonymous viewer; an object admits one and says who it is.
+    if (answer === true) return { ok: true, identity: undefined };
+    if (typeof answer === 'object' && answer !== null) return { ok: true, identity: answer };
+    return { ok: false, status: 401 };
   } catch (cause) {
     const detail = cause instanceof Error ? cause.message : String(cause);
     return { ok: false, status: 500, error: new FrameStreamError('ERR_HOOK_FAILED', `\`authorize\` threw: ${detail}`, { cause }) };

@@ -1,5 +1,5 @@
-import { looksLikeJpeg, readJpegSize, type FrameMetrics } from '../protocol/index.js';
-import type { PushFrame, SourceFrame } from './types.js';
+import { looksLikeJpeg, readJpegSize, type FrameMetrics } from '../../protocol/index.js';
+import type { PushFrame, SourceFrame } from '../types.js';
 
 /** Frame limits from the server options. */
 export interface FrameLimits {
@@ -10,8 +10,9 @@ export interface FrameLimits {
 
 /**
  * A frame that passed validation: either a JPEG ready to send, or raw 8-bit
- * pixels in a private copy (the app may reuse its buffer as soon as `push()`
- * returns, while the encoder is still reading ours on another thread).
+ * pixels, each in a private copy (the app may reuse its buffer as soon as
+ * `push()` returns, while the frame waits or the encoder reads ours on
+ * another thread).
  */
 export type ValidFrame =
   | { kind: 'jpeg'; bytes: Uint8Array; width: number; height: number }
@@ -49,7 +50,9 @@ export function validateFrame(frame: PushFrame | unknown, limits: FrameLimits, n
       );
     }
     checkSize(name, size.width, size.height, limits);
-    return { kind: 'jpeg', bytes: frame, ...size };
+    // A private copy, like raw pixels below: the frame may wait for the
+    // encoder, and an app that reuses a pooled buffer must not change it.
+    return { kind: 'jpeg', bytes: Uint8Array.prototype.slice.call(frame), ...size };
   }
   if (typeof frame !== 'object' || frame === null || ArrayBuffer.isView(frame)) {
     throw new TypeError(

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
-import { FrameStreamError } from '../protocol/index.js';
+import { FrameStreamError } from '../../protocol/index.js';
 import { checkAccess, corsOrigin } from './gate.js';
-import type { ResolvedOptions } from './options.js';
+import type { ResolvedOptions } from '../options.js';
 
 export interface SnapshotContext {
   options: ResolvedOptions;
@@ -25,7 +25,7 @@ export async function serveSnapshot(ctx: SnapshotContext, req: IncomingMessage, 
   const { allowedOrigins, authorize, handshakeTimeout } = ctx.options;
   const headers: Record<string, string> = { 'Cache-Control': 'no-store' };
   try {
-    const allow = corsOrigin(allowedOrigins, req.headers.origin);
+    const allow = corsOrigin(allowedOrigins, req.headers.origin, req.headers.host);
     if (allow) headers['Access-Control-Allow-Origin'] = allow;
     if (allowedOrigins !== '*') headers.Vary = 'Origin';
   } catch {

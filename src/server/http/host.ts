@@ -4,6 +4,10 @@ import type { Duplex } from 'node:stream';
 
 /** What one stream claims on a host server. */
 export interface HostRoute {
+  /** Its WebSocket path and snapshot path (normalised), which no other route may take. */
+  readonly paths: { readonly ws: string; readonly snapshot: string | false };
+  /** The host server is closing: end this route's connections so the close can finish. */
+  hostClosing(): void;
   /** True when this upgrade (by pathname) is this stream's. */
   claimsUpgrade(pathname: string): boolean;
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
@@ -19,6 +23,10 @@ interface Binding {
   originals: RequestListener[];
   onRequest: RequestListener;
   onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /** The host's own `close` when it had one of its own (not the prototype's), restored on detach. */
+  ownClose: Server['close'] | undefined;
+  /** Our wrapper around it, ending the routes' connections first. */
+  wrappedClose: Server['close'] | undefined;
 }
 
 // One binding per host server, shared by every stream on it, so streams can
@@ -39,12 +47,15 @@ export function pathnameOf(url: string | undefined): string {
  * exactly once the last route is gone.
  */
 export function attachRoute(server: Server, route: HostRoute): () => void {
+  assertPathsFree(bindings.get(server), route);
   let binding = bindings.get(server);
   if (!binding) {
     const originals = server.listeners('request') as RequestListener[];
     const b: Binding = {
       routes: new Set(),
       originals,
+      ownClose: undefined,
+      wrappedClose: undefined,
       onRequest(req, res) {
         for (const r of b.routes) if (r.request(req, res)) return;
         for (const listener of b.originals) listener.call(server, req, res);
@@ -67,6 +78,15 @@ export function attachRoute(server: Server, route: HostRoute): () => void {
     server.removeAllListeners('request');
     server.on('request', b.onRequest);
     server.on('upgrade', b.onUpgrade);
+    // Upgraded sockets are no longer the HTTP server's, so `server.close()`
+    // would wait for every viewer to leave on its own. Ending them first
+    // makes the host's shutdown as prompt as it is without streams.
+    b.ownClose = Object.prototype.hasOwnProperty.call(server, 'close') ? server.close : undefined;
+    const hostClose = server.close;
+    b.wrappedClose = server.close = function close(this: Server, ...args: Parameters<Server['close']>) {
+      for (const r of [...b.routes]) r.hostClosing();
+      return hostClose.apply(this, args);
+    } as Server['close'];
     bindings.set(server, b);
     binding = b;
   }
@@ -77,6 +97,12 @@ export function attachRoute(server: Server, route: HostRoute): () => void {
     if (b.routes.size > 0 || bindings.get(server) !== b) return;
     bindings.delete(server);
     server.off('upgrade', b.onUpgrade);
+    // Someone who wrapped `close` after us keeps their wrapper (ours, left
+    // inside it, has no routes left to end).
+    if (server.close === b.wrappedClose) {
+      if (b.ownClose) server.close = b.ownClose;
+      else delete (server as { close?: unknown }).close; // back to the prototype's
+    }
     // Put the host's listeners back where the dispatcher stood, keeping any
     // listener added after us in its place.
     const current = server.listeners('request') as RequestListener[];
@@ -86,6 +112,22 @@ export function attachRoute(server: Server, route: HostRoute): () => void {
       else server.on('request', listener);
     }
   };
+}
+
+/** Two streams on one host may not share a path: the second would never see a viewer. */
+function assertPathsFree(binding: Binding | undefined, route: HostRoute): void {
+  if (!binding) return;
+  const mine = [route.paths.ws, route.paths.snapshot].filter((p): p is string => p !== false);
+  for (const other of binding.routes) {
+    const taken = [other.paths.ws, other.paths.snapshot];
+    const clash = mine.find((p) => taken.includes(p));
+    if (clash !== undefined) {
+      const which = clash === route.paths.ws ? 'path' : 'snapshotPath';
+      throw new RangeError(
+        `Expected \`${which}\` to be free on this server, but '${clash}' is already taken by another stream; give each stream its own path`,
+      );
+    }
+  }
 }
 
 // Mirrors what Node does with an upgrade request nobody listens for: it

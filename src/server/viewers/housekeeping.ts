@@ -1,8 +1,11 @@
-import { FrameStreamError } from '../protocol/index.js';
-import type { EncodePipeline } from './pipeline.js';
+import { FrameStreamError, type ServerMetrics } from '../../protocol/index.js';
+import type { Audience } from './audience.js';
 import type { Viewer } from './viewer.js';
 
 const METRICS_INTERVAL_MS = 1000;
+
+/** Stream-wide figures for the once-a-second `metrics` message. */
+export type SharedMetrics = Pick<ServerMetrics, 'fps' | 'viewers' | 'encodeMs' | 'inferenceMs' | 'frameBytes'>;
 
 /**
  * The periodic work a stream does while it has viewers: heartbeat pings
@@ -13,10 +16,10 @@ export class Housekeeping {
   private metricsTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly viewers: ReadonlySet<Viewer>,
-    private readonly pipeline: EncodePipeline,
+    private readonly audience: Audience,
+    private readonly metrics: () => SharedMetrics,
     private readonly heartbeatInterval: number,
-    private readonly reportError: (err: FrameStreamError) => void,
+    private readonly viewerFault: (viewer: Viewer, err: FrameStreamError) => void,
   ) {}
 
   // Unref'd: the host server keeps the process alive, our timers must not.
@@ -36,9 +39,9 @@ export class Housekeeping {
   // A peer whose TCP connection died without a FIN never closes on its
   // own; one unanswered ping is enough to call it dead.
   private heartbeat(): void {
-    for (const v of this.viewers) {
+    for (const v of this.audience) {
       if (!v.alive) {
-        this.reportError(new FrameStreamError('ERR_HEARTBEAT_TIMEOUT', `Viewer ${v.info.id} did not answer a heartbeat ping`));
+        this.viewerFault(v, new FrameStreamError('ERR_HEARTBEAT_TIMEOUT', `Viewer ${v.info.id} did not answer a heartbeat ping`));
         v.ws.terminate();
         continue;
       }
@@ -52,18 +55,9 @@ export class Housekeeping {
   }
 
   private sendMetrics(): void {
-    const p = this.pipeline;
-    const encodeMs = p.encodeMs.median();
-    const inferenceMs = p.inferenceMs.median();
-    const shared = {
-      fps: p.rate.perSecond(),
-      viewers: this.viewers.size,
-      ...(encodeMs !== undefined && { encodeMs }),
-      ...(inferenceMs !== undefined && { inferenceMs }),
-      ...(p.latest && { frameBytes: p.latest.payload.byteLength }),
-    };
-    for (const v of this.viewers) {
-      if (v.framestream) v.sendMessage({ type: 'metrics', metrics: { ...shared, skipped: v.skipped } });
+    const shared = this.metrics();
+    for (const v of this.audience) {
+      if (v.framestream) v.sendMessage({ type: 'metrics', metrics: { ...shared, skipped: v.skipped, capped: v.capped } });
     }
   }
 }
