@@ -14,6 +14,9 @@ const OPEN = 1;
 // offered; browsers give no reason for any failed handshake
 // (`ws`: 'Server sent no subprotocol'). Other runtimes word it their own way.
 const NO_SUBPROTOCOL = /subprotocol|sec-websocket-protocol/i;
+/** Round trips a connection collects quickly (every {@link WARMUP_PING_MS}) before pinging at `pingInterval`. */
+const WARMUP_ROUND_TRIPS = 4;
+const WARMUP_PING_MS = 200;
 
 /**
  * Receives a framestream (or a bare-JPEG WebSocket stream), reconnects when
@@ -67,7 +70,12 @@ export class FrameStreamClient extends SafeEmitter {
   private pingId = 0;
   /** Ping ticks since the last message from the server. */
   private quietTicks = 0;
-  private timers: { hello?: ReturnType<typeof setTimeout>; ping?: ReturnType<typeof setInterval>; fps?: ReturnType<typeof setInterval> } = {};
+  private timers: {
+    hello?: ReturnType<typeof setTimeout>;
+    ping?: ReturnType<typeof setInterval>;
+    fps?: ReturnType<typeof setInterval>;
+    warmup?: ReturnType<typeof setTimeout>;
+  } = {};
 
   /** Checks every option at once and throws a `TypeError`/`RangeError` naming the first bad one. */
   constructor(options: FrameStreamClientOptions) {
@@ -135,7 +143,9 @@ export class FrameStreamClient extends SafeEmitter {
    */
   setMaxFps(fps: number | null): boolean {
     this.maxFps = checkMaxFps(fps);
-    return this.sendJson({ type: 'setMaxFps', fps: this.maxFps });
+    const sent = this.sendJson({ type: 'setMaxFps', fps: this.maxFps });
+    if (sent) this.stats.capChanged(this.maxFps !== null);
+    return sent;
   }
 
   /**
@@ -157,10 +167,12 @@ export class FrameStreamClient extends SafeEmitter {
       status: this._status,
       framesReceived: this.stats.framesReceived,
       framesDropped: this.stats.framesDropped,
+      framesCapped: this.stats.framesCapped,
       bytesReceived: this.stats.bytesReceived,
       fps: this.stats.fps,
       latency: this.stats.latencyPercentiles(),
       clockOffsetMs: this.stats.clock.offsetMs,
+      clockOffsetErrorMs: this.stats.clock.errorMs,
       reconnectAttempt: this.reconnector.attempt,
       stream: this.stream,
       framed: this.framed,
@@ -220,7 +232,7 @@ export class FrameStreamClient extends SafeEmitter {
     this.framed = ws.protocol === SUBPROTOCOL;
     if (this.framed) this.everFramed = true;
     this.stream = null;
-    this.stats.startConnection(performance.now());
+    this.stats.startConnection(performance.now(), this.framed && this.maxFps !== null);
     this.timers.fps = setInterval(() => this.onFpsTick(), this.opts.fpsInterval);
     if (!this.framed) return this.establish();
     if (this.maxFps !== null) this.sendJson({ type: 'setMaxFps', fps: this.maxFps });
@@ -290,9 +302,14 @@ export class FrameStreamClient extends SafeEmitter {
     clearTimeout(this.timers.hello);
     clearInterval(this.timers.ping);
     clearInterval(this.timers.fps);
+    clearTimeout(this.timers.warmup);
     this.timers = {};
     this.reconnector.dropped();
+    // Nothing about a connection that ended is live: no latency, no rate,
+    // no server figures (the totals in the stats stay).
     this.stats.endConnection();
+    this.metrics = null;
+    this.sourceMetrics = undefined;
   }
 
   private onFpsTick(): void {
@@ -329,6 +346,20 @@ export class FrameStreamClient extends SafeEmitter {
     this.onClose(1006, 'idle timeout');
   }
 
+  /**
+   * A pong arrived. The first estimate of a connection is often poor (the
+   * server is starting its source, the page its worker, the pong queues
+   * behind the first frames), and the next regular ping is `pingInterval`
+   * away; a few quick pings at the start replace it within a fraction of
+   * a second.
+   */
+  private onPong(): void {
+    const quick = Math.min(WARMUP_PING_MS, this.opts.pingInterval);
+    if (this.stats.clock.roundTrips >= WARMUP_ROUND_TRIPS || quick === this.opts.pingInterval) return;
+    clearTimeout(this.timers.warmup);
+    this.timers.warmup = setTimeout(() => this.sendPing(), quick);
+  }
+
   private sendPing(): void {
     this.sendJson({ type: 'ping', id: ++this.pingId, clientTime: wallClockMs() });
   }
@@ -350,6 +381,7 @@ export class FrameStreamClient extends SafeEmitter {
     stats: () => this.stats,
     wantsLatency: () => this.listenerCount('latency') > 0,
     establish: () => this.establish(),
+    pong: () => this.onPong(),
     emit: (event, ...args) => this.emitSafe(event, ...args),
     setStream: (stream) => {
       // Shared by every snapshot and stats object from now on: make it read-only.
@@ -361,7 +393,7 @@ export class FrameStreamClient extends SafeEmitter {
       this.sourceMetrics = metrics;
     },
     setServerMetrics: (metrics) => {
-      this.stats.recordServerSkipped(metrics.skipped);
+      this.stats.recordServerCounts(metrics.skipped, metrics.capped);
       // ServerMetrics' index signature admits only numbers, hence the cast.
       const merged = { ...metrics, source: this.sourceMetrics } as ServerMetrics & { source?: FrameMetrics };
       if (!merged.source) delete merged.source;

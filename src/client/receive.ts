@@ -22,6 +22,8 @@ export interface Receiver {
   wantsLatency(): boolean;
   /** Marks the connection usable (first hello or frame). */
   establish(): void;
+  /** A pong was recorded. */
+  pong(): void;
   /** Emits to the app; a throwing listener cannot reach back in here. */
   emit<E extends keyof FrameStreamEvents>(event: E, ...args: EventEmitter.EventArgs<FrameStreamEvents, E>): void;
   setStream(stream: StreamInfo): void;
@@ -122,8 +124,8 @@ function handleText(rx: Receiver, text: string, receivedTime: number): void {
       rx.establish();
       return;
     case 'pong':
-      stats.clock.addRoundTrip(msg.clientTime, msg.serverTime, receivedTime);
-      return;
+      stats.clock.addRoundTrip(msg.clientTime, msg.serverTime, receivedTime, msg.queuedBytes);
+      return rx.pong();
     case 'metrics':
       return rx.setServerMetrics(msg.metrics);
     case 'error':

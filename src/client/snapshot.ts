@@ -64,11 +64,13 @@ function sameStats(a: Readonly<ClientStats>, b: Readonly<ClientStats>): boolean 
     a.status === b.status &&
     a.framesReceived === b.framesReceived &&
     a.framesDropped === b.framesDropped &&
+    a.framesCapped === b.framesCapped &&
     a.bytesReceived === b.bytesReceived &&
     a.fps === b.fps &&
     a.latency?.p50 === b.latency?.p50 &&
     a.latency?.p95 === b.latency?.p95 &&
     a.clockOffsetMs === b.clockOffsetMs &&
+    a.clockOffsetErrorMs === b.clockOffsetErrorMs &&
     a.reconnectAttempt === b.reconnectAttempt &&
     a.stream === b.stream &&
     a.framed === b.framed

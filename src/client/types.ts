@@ -180,9 +180,9 @@ export interface ClientSnapshot {
   readonly status: ClientStatus;
   /** Frames per second received over the last `fpsInterval`. */
   readonly fps: number;
-  /** Rolling latency percentiles, `null` before the first measured frame and for bare servers. */
+  /** Rolling latency percentiles, `null` before the first measured frame, for bare servers and while not connected. */
   readonly latency: { readonly p50: number; readonly p95: number } | null;
-  /** The last server metrics message, with the last frame's source metrics; `null` before one came. */
+  /** The last server metrics message on this connection, with the last frame's source metrics; `null` before one came and once the connection ended. */
   readonly metrics: Readonly<ServerMetrics & { source?: FrameMetrics }> | null;
   readonly stats: Readonly<ClientStats>;
   /**
@@ -208,21 +208,36 @@ export interface ClientStats {
   /** Frames delivered as `frame` events, over all connections. */
   framesReceived: number;
   /**
-   * Frames the stream produced while this client was connected that never
-   * reached it: per connection the larger of the gaps seen in `seq` and the
-   * server's `skipped` count (they count the same frames, so they are not
-   * added), summed over connections. Frames produced while disconnected do
-   * not count. Always 0 for a bare-JPEG server.
+   * Frames the stream produced while this client was connected that were
+   * lost to it because its connection could not keep up: per connection the
+   * larger of the gaps seen in `seq` and the server's `skipped` count (they
+   * count the same frames, so they are not added), summed over connections.
+   * Frames left out on purpose for this client's FPS cap are not drops (see
+   * `framesCapped`); while a cap is in force only the server's count is
+   * used, since gaps are then expected. Frames produced while disconnected
+   * do not count. Always 0 for a bare-JPEG server. (A server older than the
+   * `capped` figure counts capped frames in `skipped`.)
    */
   framesDropped: number;
+  /**
+   * Frames the server left out on purpose because of this client's FPS cap
+   * (`setMaxFps`/`maxFps`), from its metrics' `capped`, summed over
+   * connections. 0 for servers that do not report it.
+   */
+  framesCapped: number;
   /** Bytes of binary messages received (headers included). */
   bytesReceived: number;
   /** Frames per second over the last `fpsInterval`; 0 while disconnected. */
   fps: number;
-  /** Rolling latency percentiles, `null` before the first measured frame. */
+  /** Rolling latency percentiles over this connection's frames; `null` before the first measured frame and while not connected. */
   latency: { p50: number; p95: number } | null;
   /** Server clock minus client clock, ms, from ping/pong; `null` until measured. */
   clockOffsetMs: number | null;
+  /**
+   * How far `clockOffsetMs`, and so every latency, can be off, ms: half the
+   * round trip of the ping it comes from. `null` until a pong came back.
+   */
+  clockOffsetErrorMs: number | null;
   /** Reconnect attempts since the last stable connection; 0 once a connection has stayed up `stableAfterMs`. */
   reconnectAttempt: number;
   /** The stream's settings from the server's hello, `null` for a bare-JPEG server. */

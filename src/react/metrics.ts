@@ -11,8 +11,14 @@ export interface StreamMetrics {
   inferenceMs: number | null;
   /** Size of the last frame's JPEG, bytes; `null` until the server reports it. */
   frameBytes: number | null;
-  /** Frames the server skipped for this viewer plus gaps seen in the sequence. */
+  /**
+   * Frames lost to this viewer (its connection fell behind), from gaps in
+   * the sequence and the server's `skipped`; frames its FPS cap left out are
+   * not among them.
+   */
   framesDropped: number;
+  /** Frames the server left out on purpose because of this viewer's FPS cap. */
+  framesCapped: number;
   framesReceived: number;
 }
 
@@ -24,15 +30,24 @@ export const EMPTY_METRICS: StreamMetrics = Object.freeze({
   inferenceMs: null,
   frameBytes: null,
   framesDropped: 0,
+  framesCapped: 0,
   framesReceived: 0,
 });
 
 const finite = (value: unknown): number | null =>
   typeof value === 'number' && Number.isFinite(value) ? value : null;
 
-/** Flattens a client snapshot into {@link StreamMetrics}. */
+/**
+ * Flattens a client snapshot into {@link StreamMetrics}. While not connected
+ * the live figures (fps, latency, source time, frame size) are empty: only
+ * a connection can make them current. The counts are totals and stay.
+ */
 export function snapshotMetrics(snapshot: ClientSnapshot | null): StreamMetrics {
   if (!snapshot) return EMPTY_METRICS;
+  const { framesDropped, framesReceived } = snapshot.stats;
+  // Snapshots made by hand (stories, tests) may lack the newer field.
+  const framesCapped = snapshot.stats.framesCapped ?? 0;
+  if (snapshot.status !== 'connected') return { ...EMPTY_METRICS, framesDropped, framesCapped, framesReceived };
   const server = snapshot.metrics;
   return {
     fps: snapshot.fps,
@@ -42,7 +57,8 @@ export function snapshotMetrics(snapshot: ClientSnapshot | null): StreamMetrics 
     // median is the fallback.
     inferenceMs: finite(server?.source?.inferenceMs) ?? finite(server?.inferenceMs),
     frameBytes: finite(server?.frameBytes),
-    framesDropped: snapshot.stats.framesDropped,
-    framesReceived: snapshot.stats.framesReceived,
+    framesDropped,
+    framesCapped,
+    framesReceived,
   };
 }

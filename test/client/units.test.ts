@@ -4,6 +4,7 @@ import WebSocket from 'ws';
 import { ClockOffsetEstimator } from '../../src/client/clock-offset.js';
 import { FrameStreamClient, readJpegSize } from '../../src/client/index.js';
 import { FpsMeter, RollingWindow } from '../../src/client/meters.js';
+import { StreamStats } from '../../src/client/stats.js';
 
 describe('RollingWindow', () => {
   it('gives nearest-rank percentiles of the last `capacity` values only', () => {
@@ -65,10 +66,96 @@ describe('ClockOffsetEstimator', () => {
     expect(c.offsetMs).toBe(280);
   });
 
+  it('prefers a pong with nothing queued ahead of it to one that waited behind frames', () => {
+    const c = new ClockOffsetEstimator();
+    // The true offset is 5000. This pong waited 40 ms behind a frame in the
+    // server's socket: its return leg is long, its offset 20 ms low.
+    c.addRoundTrip(1000, 6001, 1042, 250_000);
+    expect(c.offsetMs).toBe(4980);
+    // A later pong with a longer round trip but nothing queued is the better one.
+    c.addRoundTrip(2000, 7030, 2060, 0);
+    expect(c.offsetMs).toBe(5000);
+    expect(c.errorMs).toBe(30);
+    // Among unqueued samples the shortest round trip still wins.
+    c.addRoundTrip(3000, 8002, 3004, 0);
+    expect(c.offsetMs).toBe(5000);
+    expect(c.errorMs).toBe(2);
+  });
+
+  it('takes the shortest round trip when every pong queued, or the server does not say', () => {
+    const queued = new ClockOffsetEstimator();
+    queued.addRoundTrip(1000, 6050, 1100, 10);
+    queued.addRoundTrip(2000, 7004, 2010, 99);
+    expect(queued.offsetMs).toBe(4999);
+    const older = new ClockOffsetEstimator();
+    older.addRoundTrip(1000, 6050, 1100);
+    older.addRoundTrip(2000, 7004, 2010);
+    expect(older.offsetMs).toBe(4999);
+  });
+
+  it('never lets a one-way hello win over a round trip, queued or not', () => {
+    const c = new ClockOffsetEstimator();
+    c.addOneWay(10_500, 500);
+    expect(c.errorMs).toBeNull();
+    c.addRoundTrip(1000, 11_050, 1100, 5000);
+    expect(c.offsetMs).toBe(10_000);
+    expect(c.errorMs).toBe(50);
+  });
+
   it('ignores a round trip that ran backwards', () => {
     const c = new ClockOffsetEstimator();
     c.addRoundTrip(100, 5, 50);
     expect(c.offsetMs).toBeNull();
+  });
+});
+
+describe('StreamStats', () => {
+  it('corrects the latencies already in the window when a better clock estimate arrives', () => {
+    // Server and client clocks agree; every frame is 8 ms old on arrival.
+    const stats = new StreamStats(120);
+    stats.startConnection(0);
+    // The first pong came back 100 ms late (it queued behind the first
+    // frames, or the page was busy): the offset reads 50 ms low, and every
+    // latency measured with it clamps to 0.
+    stats.clock.addRoundTrip(1000, 1001, 1102);
+    for (let i = 0; i < 90; i++) expect(stats.recordFrame(i + 1, 100, 2000 + i * 33, 2008 + i * 33)).toBe(0);
+    expect(stats.latencyPercentiles()).toEqual({ p50: 0, p95: 0 });
+    // A prompt pong: the whole window reads right at once.
+    stats.clock.addRoundTrip(5000, 5001, 5002);
+    expect(stats.latencyPercentiles()).toEqual({ p50: 8, p95: 8 });
+  });
+
+  it('has no latency once the connection ended, nor before a clock estimate', () => {
+    const stats = new StreamStats(10);
+    stats.startConnection(0);
+    stats.recordFrame(1, 100, 1000, 1010);
+    expect(stats.latencyPercentiles()).toBeNull();
+    stats.clock.addRoundTrip(0, 0, 0);
+    expect(stats.latencyPercentiles()).toEqual({ p50: 10, p95: 10 });
+    stats.endConnection();
+    expect(stats.latencyPercentiles()).toBeNull();
+    expect(stats.fps).toBe(0);
+  });
+
+  it('does not count the gaps an FPS cap leaves as drops, and counts what the server says it capped', () => {
+    const stats = new StreamStats(10);
+    stats.startConnection(0, true);
+    for (const seq of [1, 4, 7, 10]) stats.recordFrame(seq, 1, null, 0);
+    expect(stats.framesDropped).toBe(0);
+    stats.recordServerCounts(1, 5);
+    expect([stats.framesDropped, stats.framesCapped]).toEqual([1, 5]);
+    // The cap is lifted: gaps count again once the server has said so.
+    stats.capChanged(false);
+    stats.recordFrame(12, 1, null, 0);
+    stats.recordFrame(14, 1, null, 0); // sent before the server saw the change
+    expect(stats.framesDropped).toBe(1);
+    stats.recordServerCounts(1, 7);
+    stats.recordFrame(15, 1, null, 0);
+    stats.recordFrame(18, 1, null, 0); // two lost, no cap any more
+    expect([stats.framesDropped, stats.framesCapped]).toEqual([2, 7]);
+    // A new connection keeps the totals.
+    stats.startConnection(0);
+    expect([stats.framesDropped, stats.framesCapped]).toEqual([2, 7]);
   });
 });
 
@@ -120,10 +207,12 @@ describe('FrameStreamClient', () => {
         status: 'disconnected',
         framesReceived: 0,
         framesDropped: 0,
+        framesCapped: 0,
         bytesReceived: 0,
         fps: 0,
         latency: null,
         clockOffsetMs: null,
+        clockOffsetErrorMs: null,
         reconnectAttempt: 0,
         stream: null,
         framed: null,

@@ -32,6 +32,13 @@ export interface TestStreamOptions {
   hello?: boolean;
   /** Answer pings. */
   pong?: boolean;
+  /**
+   * Holds pong `n` (0, 1, … per server) this many ms after stamping it, as a
+   * pong queued behind frames in a busy socket would be.
+   */
+  pongDelayMs?: (n: number) => number;
+  /** Frames are stamped as captured this many ms before they are sent (a model's inference time). */
+  captureAgeMs?: number;
   width?: number;
   height?: number;
   /** Plain HTTP files to serve by path, e.g. a test page and its bundle. */
@@ -67,6 +74,8 @@ export class TestStreamServer {
   /** Parsed text messages from clients, in arrival order. */
   readonly received: ClientMessage[] = [];
   connections = 0;
+  /** Pongs answered. */
+  pongs = 0;
   /** Handshakes seen, refused ones included. */
   handshakes = 0;
   /** The subprotocols each handshake asked for, in order. */
@@ -79,7 +88,8 @@ export class TestStreamServer {
   private jpeg!: Uint8Array;
 
   private constructor(
-    readonly opts: Required<Omit<TestStreamOptions, 'onConnection' | 'refuse'>> & Pick<TestStreamOptions, 'onConnection' | 'refuse'>,
+    readonly opts: Required<Omit<TestStreamOptions, 'onConnection' | 'refuse' | 'pongDelayMs'>> &
+      Pick<TestStreamOptions, 'onConnection' | 'refuse' | 'pongDelayMs'>,
   ) {}
 
   static async start(options: TestStreamOptions): Promise<TestStreamServer> {
@@ -89,6 +99,7 @@ export class TestStreamServer {
       clockSkewMs: 0,
       hello: true,
       pong: true,
+      captureAgeMs: 0,
       width: 64,
       height: 48,
       files: {},
@@ -152,7 +163,10 @@ export class TestStreamServer {
       const msg = parseClientMessage(String(data));
       this.received.push(msg);
       if (msg.type === 'ping' && this.opts.pong) {
-        this.sendJson(ws, { type: 'pong', id: msg.id, clientTime: msg.clientTime, serverTime: this.now() });
+        const pong = { type: 'pong', id: msg.id, clientTime: msg.clientTime, serverTime: this.now() } as const;
+        const delay = this.opts.pongDelayMs?.(this.pongs++) ?? 0;
+        if (delay > 0) setTimeout(() => ws.readyState === WebSocket.OPEN && this.sendJson(ws, pong), delay);
+        else this.sendJson(ws, pong);
       }
     });
     if (this.opts.hello) {
@@ -174,8 +188,8 @@ export class TestStreamServer {
   /** The frame message for `seq` as framed clients receive it. */
   frameMessage(seq: number, metrics?: FrameMetrics): Uint8Array {
     const t = this.now();
-    const { width, height } = this.opts;
-    return encodeFrameMessage({ seq, captureTime: t, encodedTime: t, width, height, codec: 'jpeg' }, this.jpeg, encodeFrameMetrics(metrics));
+    const { width, height, captureAgeMs } = this.opts;
+    return encodeFrameMessage({ seq, captureTime: t - captureAgeMs, encodedTime: t, width, height, codec: 'jpeg' }, this.jpeg, encodeFrameMetrics(metrics));
   }
 
   /** Sends frame `seq` to one client in the form it asked for. */
