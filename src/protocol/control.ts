@@ -10,7 +10,10 @@ import type { FrameCodec } from './frame.js';
 export interface StreamInfo {
   width: number;
   height: number;
-  /** Frames per second the stream produces. */
+  /**
+   * Frames per second the stream produces; 0 means the source sets the pace
+   * (a push stream). Never divide by it.
+   */
   fps: number;
   codec: FrameCodec;
   /** JPEG quality 1-100, when the server encodes. */

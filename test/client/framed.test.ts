@@ -184,6 +184,15 @@ describe('FrameStreamClient', () => {
   });
 
   describe('#open', () => {
+    it("accepts a push stream's hello with fps 0 (the source sets the pace) and keeps every figure finite", async () => {
+      const { server, client } = await setup({ fps: 0 }, { fpsInterval: 50 });
+      expect(client.getStats().stream?.fps).toBe(0);
+      for (let i = 0; i < 3; i++) server.broadcast();
+      await nextEvent(client, 'fps');
+      const { stats, fps } = client.getSnapshot();
+      for (const n of [fps, stats.fps, stats.framesDropped, stats.framesCapped, stats.bytesReceived]) expect(Number.isFinite(n)).toBe(true);
+    });
+
     it('counts as connected after helloTimeoutMs when the server never says hello', async () => {
       const { client } = await setup({ hello: false }, { helloTimeoutMs: 100 });
       expect(client.getStats().stream).toBeNull();
