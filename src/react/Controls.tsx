@@ -162,7 +162,7 @@ export function Controls(props: ControlsProps) {
       data-status={status}
       data-dragging={dragging ? '' : undefined}
       style={{ left: position.x, top: position.y }}
-      className={`fs-controls ${props.className ?? ''}`}
+      className={props.className ? `fs-controls ${props.className}` : 'fs-controls'}
     >
       <div className="fs-controls-header">
         <div

@@ -16,8 +16,8 @@ function Page() {
   const stream = useFrameStream({ url: 'ws://127.0.0.1:1/ws/', autoConnect: true });
   return (
     <FrameStreamErrorBoundary>
-      <StreamCanvas client={stream.client} className="h-screen w-screen" />
-      <Controls status={stream.status} metrics={stream.metrics} onConnect={stream.connect} onDisconnect={stream.disconnect} />
+      <StreamCanvas client={stream.client} />
+      <Controls stream={stream} />
     </FrameStreamErrorBoundary>
   );
 }
@@ -36,6 +36,9 @@ describe('framestream/react', () => {
       // The canvas is created after mount, so the server sends only its box.
       expect(html).not.toContain('<canvas');
       expect(html).toMatch(/<button[^>]*data-testid="connect-button"/);
+      // Styled by the package's stylesheet, which the server's HTML can link.
+      expect(html).toMatch(/<div[^>]*class="fs-canvas"/);
+      expect(html).toMatch(/<section[^>]*class="fs-controls"/);
     });
   });
 });
