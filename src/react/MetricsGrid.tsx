@@ -7,23 +7,16 @@ const fmt = (n: number | null | undefined, digits: number) =>
   typeof n === 'number' && Number.isFinite(n) ? n.toFixed(digits) : EMPTY_FIGURE;
 
 /**
- * Frames the viewer's own FPS cap skipped on purpose, where the client
- * reports them apart from frames lost; `undefined` where it does not.
- */
-function cappedOf(metrics: StreamMetrics): number | undefined {
-  const capped = (metrics as { framesCapped?: unknown }).framesCapped;
-  return typeof capped === 'number' && Number.isFinite(capped) ? capped : undefined;
-}
-
-/**
  * The figures of {@link Controls}. Live figures (FPS, latency, inference,
  * frame size) read as {@link EMPTY_FIGURE} unless `live`, so a panel that
  * was disconnected never shows the last values as if they were current.
- * Counters (dropped, capped) are totals and stay.
+ * Counters (dropped, capped) are totals and stay. Frames the viewer's own
+ * FPS cap left out are shown apart from frames lost, while a cap is set or
+ * once any were left out.
  */
 export function MetricsGrid({ metrics, live, capping }: { metrics: StreamMetrics; live: boolean; capping: boolean }) {
   const shown = (n: number | null | undefined) => (live ? n : null);
-  const capped = cappedOf(metrics);
+  const capped = metrics.framesCapped;
   return (
     <dl data-testid="metrics" aria-label="Stream metrics" className="fs-metrics">
       <Metric label="FPS" testId="metric-fps" value={shown(metrics.fps)} text={fmt(shown(metrics.fps), 1)} />
@@ -57,7 +50,7 @@ export function MetricsGrid({ metrics, live, capping }: { metrics: StreamMetrics
         text={String(metrics.framesDropped)}
         title="Frames lost: skipped by the server for a slow connection, or missing from the sequence"
       />
-      {capped !== undefined && (capping || capped > 0) && (
+      {(capping || capped > 0) && (
         <Metric
           label="Capped"
           testId="metric-capped"

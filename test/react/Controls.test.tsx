@@ -118,17 +118,19 @@ describe('Controls', () => {
     );
 
     it('counts frames the FPS cap skipped apart from frames lost', () => {
-      const metrics = { ...EMPTY_METRICS, fps: 10, framesDropped: 2, framesCapped: 40 } as StreamMetrics;
+      const metrics: StreamMetrics = { ...EMPTY_METRICS, fps: 10, framesDropped: 2, framesCapped: 40 };
       render(<Controls status="connected" metrics={metrics} maxFps={10} />);
       expect(screen.getByTestId('metric-dropped').textContent).toBe('2');
       expect(screen.getByTestId('metric-capped').textContent).toBe('40');
     });
 
-    it('shows no capped figure without a cap, or where the client does not count it', () => {
-      const { rerender } = render(<Controls status="connected" metrics={{ ...EMPTY_METRICS, framesCapped: 0 } as StreamMetrics} />);
+    it('shows the capped figure only while a cap is set or once frames were capped', () => {
+      const { rerender } = render(<Controls status="connected" metrics={EMPTY_METRICS} />);
       expect(screen.queryByTestId('metric-capped')).toBeNull();
       rerender(<Controls status="connected" metrics={EMPTY_METRICS} maxFps={10} />);
-      expect(screen.queryByTestId('metric-capped')).toBeNull();
+      expect(screen.getByTestId('metric-capped').textContent).toBe('0');
+      rerender(<Controls status="connected" metrics={{ ...EMPTY_METRICS, framesCapped: 3 }} maxFps={null} />);
+      expect(screen.getByTestId('metric-capped').textContent).toBe('3');
     });
   });
 
