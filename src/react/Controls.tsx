@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { ClientSnapshot, ClientStatus } from 'framestream/client';
+import type { ClientSnapshot, ClientStatus, ConnectionFailure } from 'framestream/client';
 import { EMPTY_METRICS, type StreamMetrics } from './metrics.js';
 import { MetricsGrid } from './MetricsGrid.js';
 import type { FitMode } from './painter.js';
@@ -7,18 +7,6 @@ import { useSharedFit } from './settings.js';
 import { SettingsMenu } from './SettingsMenu.js';
 import type { UseFrameStreamResult } from './useFrameStream.js';
 import { useDraggable, type Point } from './useDraggable.js';
-
-/** Why a connection failed, as the client reports it in its snapshot. */
-export interface StreamFailure {
-  /** Error code, e.g. `ERR_SOCKET`. */
-  code?: string;
-  /** What went wrong, for people. */
-  message: string;
-  /** The URL that could not be reached or refused the connection. */
-  url?: string;
-  /** WebSocket close code, when there was one. */
-  closeCode?: number | null;
-}
 
 /** The part of {@link useFrameStream}'s result that {@link Controls} reads. */
 export type ControlsStream = Pick<
@@ -44,8 +32,11 @@ export interface ControlsProps {
   status?: ClientStatus;
   /** Figures to show. @default stream.metrics, else all empty */
   metrics?: StreamMetrics;
-  /** Why the connection failed, shown while `status` is `'error'`. @default stream.snapshot.failure */
-  failure?: StreamFailure | null;
+  /**
+   * Why the last connection failed, with the URL: shown while `status` is
+   * `'error'` (with Retry) or `'reconnecting'`. @default stream.snapshot.failure
+   */
+  failure?: Pick<ConnectionFailure, 'message'> & Partial<ConnectionFailure> | null;
   /** Called by the Connect (and Retry) button. @default stream.connect (without a stream, the button is disabled) */
   onConnect?: () => void;
   /** Called by the Disconnect button. @default stream.disconnect (without a stream, the button is disabled) */
@@ -96,14 +87,6 @@ function useControllable<T>(value: T | undefined, initial: T, onChange?: (v: T) 
   ];
 }
 
-/** The failure in a snapshot, read defensively: clients before 0.2 have none. */
-function snapshotFailure(snapshot: ClientSnapshot | null | undefined): StreamFailure | null {
-  const failure = (snapshot as { failure?: unknown } | null | undefined)?.failure;
-  if (!failure || typeof failure !== 'object') return null;
-  const { message } = failure as { message?: unknown };
-  return typeof message === 'string' ? (failure as StreamFailure) : null;
-}
-
 /**
  * The floating glass panel over a stream: a connection indicator that pulses
  * while connected, Connect and Disconnect buttons enabled only when they make
@@ -123,7 +106,7 @@ export function Controls(props: ControlsProps) {
   const { stream, title = 'framestream' } = props;
   const status = props.status ?? stream?.status ?? 'disconnected';
   const metrics = props.metrics ?? stream?.metrics ?? EMPTY_METRICS;
-  const failure = props.failure !== undefined ? props.failure : snapshotFailure(stream?.snapshot);
+  const failure = props.failure !== undefined ? props.failure : (stream?.snapshot?.failure ?? null);
   const onConnect = props.onConnect ?? stream?.connect;
   const onDisconnect = props.onDisconnect ?? stream?.disconnect;
 
@@ -200,7 +183,7 @@ export function Controls(props: ControlsProps) {
           </span>
         </div>
 
-        {failed && (
+        {(failed || (status === 'reconnecting' && failure)) && (
           <div className="fs-failure" data-testid="failure">
             <p className="fs-failure-message" data-testid="failure-message">
               {failure?.message ?? 'The connection failed.'}

@@ -12,7 +12,7 @@ export type { StreamClient } from './worker-client.js';
 export { StreamCanvas } from './StreamCanvas.js';
 export type { StreamCanvasProps, StreamCanvasHandle, FrameEmitterLike } from './StreamCanvas.js';
 export { Controls } from './Controls.js';
-export type { ControlsProps, ControlsStream, StreamFailure } from './Controls.js';
+export type { ControlsProps, ControlsStream } from './Controls.js';
 export { SettingsMenu } from './SettingsMenu.js';
 export type { SettingsMenuProps } from './SettingsMenu.js';
 export { FrameStreamErrorBoundary } from './ErrorBoundary.js';

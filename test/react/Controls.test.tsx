@@ -154,7 +154,7 @@ describe('Controls', () => {
     it("reads the failure from the stream's snapshot", () => {
       const stream = fakeStream({
         status: 'error',
-        snapshot: { failure: { code: 'ERR_SOCKET', message: 'Refused (404)', url: 'ws://h/wrong/', closeCode: 1006 } } as never,
+        snapshot: { failure: { code: 'ERR_SOCKET', message: 'Refused (404)', url: 'ws://h/wrong/', closeCode: 1006 } } as ControlsStream['snapshot'],
       });
       render(<Controls stream={stream} />);
       expect(screen.getByTestId('failure-message').textContent).toBe('Refused (404)');
@@ -163,8 +163,14 @@ describe('Controls', () => {
       expect(stream.connect).toHaveBeenCalledTimes(1);
     });
 
-    it('shows no failure box while not failed', () => {
-      render(<Controls status="reconnecting" failure={{ message: 'old', url: 'ws://x/' }} />);
+    it('says why while it retries on its own, without a Retry button', () => {
+      render(<Controls status="reconnecting" onConnect={() => {}} failure={{ message: 'Could not reach ws://x/', url: 'ws://x/' }} />);
+      expect(screen.getByTestId('failure-message').textContent).toBe('Could not reach ws://x/');
+      expect(screen.queryByRole('button', { name: 'Retry' })).toBeNull();
+    });
+
+    it('shows no failure once connected', () => {
+      render(<Controls status="connected" failure={{ message: 'old', url: 'ws://x/' }} />);
       expect(screen.queryByTestId('failure')).toBeNull();
     });
   });
