@@ -1,12 +1,28 @@
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { FrameStreamClient } from 'framestream/client';
 import type { ClientSnapshot, ClientStatus, Frame, FrameStreamClientOptions, FrameStreamError } from 'framestream/client';
-import { checkMaxFps } from '../client/options.js';
+import { checkMaxFps, CLIENT_OPTION_KEYS } from '../client/options.js';
+import { rejectUnknownKeys } from '../protocol/suggest.js';
 import { snapshotMetrics, type StreamMetrics } from './metrics.js';
 import { WorkerFrameStreamClient, type StreamClient } from './worker-client.js';
 
 /** Options of {@link useFrameStream}: the client's, plus callbacks kept in refs. */
-export interface UseFrameStreamOptions extends FrameStreamClientOptions {
+export interface UseFrameStreamOptions extends Omit<FrameStreamClientOptions, 'url'> {
+  /**
+   * WebSocket URL of the stream (see `FrameStreamClientOptions.url`). While
+   * it is empty or missing the hook holds no client and reports
+   * `disconnected`, as with `enabled: false`. A new URL re-creates the client.
+   * @default undefined
+   */
+  url?: string;
+  /**
+   * `false` holds no client (status `disconnected`, no socket): for a URL
+   * that is not known yet, or a stream the page should not open now. Back
+   * to `true`, a client is created and connects if `autoConnect` or
+   * `connect()` asked for it.
+   * @default true
+   */
+  enabled?: boolean;
   /**
    * Called for every frame. Kept in a ref: passing a new function on each
    * render never reconnects. `frame.data` is only valid during the call.
@@ -53,6 +69,53 @@ export interface UseFrameStreamResult {
 const noSubscribe = () => () => {};
 const noSnapshot = () => null;
 
+/** The hook's own options, read live or re-creating the client. */
+const HOOK_KEYS = ['onFrame', 'onError', 'thread', 'enabled'] as const;
+const KNOWN_KEYS: readonly string[] = [...CLIENT_OPTION_KEYS, ...HOOK_KEYS];
+/** Options whose change takes effect: they re-create the client, or are read on every call. */
+const LIVE_KEYS: ReadonlySet<string> = new Set(['url', 'WebSocket', 'thread', 'enabled', 'onFrame', 'onError']);
+/** Read only when the client is created: a later change is ignored (and warned about in development). */
+const CREATION_KEYS = KNOWN_KEYS.filter((key) => !LIVE_KEYS.has(key));
+
+// Bundlers replace `process.env.NODE_ENV`; a browser without one has no
+// `process` at all, which counts as production.
+function isDevelopment(): boolean {
+  try {
+    return process.env.NODE_ENV !== 'production';
+  } catch {
+    return false;
+  }
+}
+
+function sameOption(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  // `stopOnCloseCodes: [4401]` written inline is a new array on every render.
+  return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+}
+
+const show = (value: unknown): string => (typeof value === 'function' ? 'a new function' : `\`${Array.isArray(value) ? `[${value.join(', ')}]` : String(value)}\``);
+
+/**
+ * In development, warns once per option when one that is read only at
+ * creation changes while the same client lives, instead of ignoring it
+ * without a word.
+ */
+function useCreationOnlyWarnings(options: UseFrameStreamOptions, createdWith: UseFrameStreamOptions | null): void {
+  const warned = useRef(new Set<string>());
+  useEffect(() => {
+    if (!createdWith || !isDevelopment()) return;
+    for (const key of CREATION_KEYS as (keyof UseFrameStreamOptions)[]) {
+      if (warned.current.has(key) || sameOption(createdWith[key], options[key])) continue;
+      warned.current.add(key);
+      const hint = key === 'maxFps' ? ' Use setMaxFps() to change the cap.' : ' Give the component a new `key` to apply it.';
+      console.warn(
+        `framestream: useFrameStream's \`${key}\` changed from ${show(createdWith[key])} to ${show(options[key])}, but it is read only ` +
+          `when the client is created (on a new \`url\`, \`WebSocket\`, \`thread\` or \`enabled\`); the change is ignored.${hint}`,
+      );
+    }
+  });
+}
+
 function createClient(options: FrameStreamClientOptions, thread: 'auto' | 'main'): StreamClient {
   return (thread === 'auto' ? WorkerFrameStreamClient.start(options) : null) ?? new FrameStreamClient(options);
 }
@@ -64,18 +127,36 @@ function createClient(options: FrameStreamClientOptions, thread: 'auto' | 'main'
  * The client is created in an effect (so server rendering touches no
  * `window`) and destroyed on unmount. Connecting is deferred by a microtask
  * and cancelled by the cleanup, so Strict Mode's mount-unmount-mount opens one
- * socket, not two. Only `url`, `WebSocket` and `thread` re-create the
- * client; other options are read when it is created. Frames cross to the
- * main thread only for `onFrame`: leave it out when a StreamCanvas paints.
+ * socket, not two. `url`, `WebSocket`, `thread` and `enabled` re-create the
+ * client, `onFrame` and `onError` are read on every call; the other options
+ * are read when the client is created, and a later change is ignored (with
+ * a `console.warn` in development). An unknown option throws a `TypeError`
+ * naming it and the closest known one. Without a `url`, or with
+ * `enabled: false`, there is no client and the status is `disconnected`.
+ * Frames cross to the main thread only for `onFrame`: leave it out when a
+ * StreamCanvas paints.
  *
  * @example
  * const { status, metrics, client, connect } = useFrameStream({ url: 'ws://localhost:8080/ws/test/', autoConnect: true });
  * return <StreamCanvas client={client} />;
  */
 export function useFrameStream(options: UseFrameStreamOptions): UseFrameStreamResult {
-  if (typeof options?.url !== 'string' || options.url === '') {
-    throw new TypeError(`Expected \`url\` to be a non-empty string, got \`${String(options?.url)}\``);
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`Expected options to be an object, got \`${String(options)}\``);
   }
+  rejectUnknownKeys(options, KNOWN_KEYS, 'useFrameStream');
+  const { url, WebSocket, thread = 'auto', enabled = true } = options;
+  if (url !== undefined && typeof url !== 'string') {
+    throw new TypeError(`Expected \`url\` to be a string, got \`${String(url)}\``);
+  }
+  if (typeof enabled !== 'boolean') {
+    throw new TypeError(`Expected \`enabled\` to be a boolean, got \`${String(enabled)}\``);
+  }
+  if (thread !== 'auto' && thread !== 'main') {
+    throw new TypeError(`Expected \`thread\` to be 'auto' or 'main', got \`${String(thread)}\``);
+  }
+  // The URL the client is for, or null for no client at all.
+  const activeUrl = enabled && url ? url : null;
   const optionsRef = useRef(options);
   optionsRef.current = options;
 
@@ -88,16 +169,16 @@ export function useFrameStream(options: UseFrameStreamOptions): UseFrameStreamRe
   // `connect()` called before the client exists (first render) is remembered.
   const wantConnected = useRef(options.autoConnect ?? false);
 
-  const { url, WebSocket, thread = 'auto' } = options;
-  if (thread !== 'auto' && thread !== 'main') {
-    throw new TypeError(`Expected \`thread\` to be 'auto' or 'main', got \`${String(thread)}\``);
-  }
+  // The options the live client was created with, for the warnings.
+  const [createdWith, setCreatedWith] = useState<UseFrameStreamOptions | null>(null);
   useEffect(() => {
-    const { onFrame: _f, onError: _e, autoConnect: _a, thread: _t, ...clientOptions } = optionsRef.current;
+    if (activeUrl === null) return;
+    const { onFrame: _f, onError: _e, autoConnect: _a, thread: _t, enabled: _n, ...clientOptions } = optionsRef.current;
     const created = createClient(
-      { ...clientOptions, url, WebSocket, autoConnect: false, maxFps: maxFpsRef.current ?? undefined },
+      { ...clientOptions, url: activeUrl, WebSocket, autoConnect: false, maxFps: maxFpsRef.current ?? undefined },
       thread,
     );
+    setCreatedWith(optionsRef.current);
     created.on('error', (error) => optionsRef.current.onError?.(error));
     let cancelled = false;
     queueMicrotask(() => {
@@ -110,8 +191,10 @@ export function useFrameStream(options: UseFrameStreamOptions): UseFrameStreamRe
       if (clientRef.current === created) clientRef.current = null;
       created.destroy();
       setClient((current) => (current === created ? null : current));
+      setCreatedWith(null);
     };
-  }, [url, WebSocket, thread]);
+  }, [activeUrl, WebSocket, thread]);
+  useCreationOnlyWarnings(options, createdWith);
 
   // Listening to 'frame' makes a worker client copy every frame across, so
   // listen only while there is an `onFrame` to call.

@@ -155,13 +155,68 @@ describe('useFrameStream', () => {
   });
 
   describe('options', () => {
-    it('throws a TypeError naming `url` when it is missing', () => {
+    it('holds no client and does not throw while `url` is empty or missing', async () => {
+      const { result, rerender } = renderHook(({ url }: { url?: string }) => useFrameStream({ url, WebSocket, autoConnect: true }), {
+        initialProps: { url: '' },
+      });
+      await settle();
+      expect(result.current.client).toBeNull();
+      expect(result.current.status).toBe('disconnected');
+      rerender({});
+      await settle();
+      expect(result.current.client).toBeNull();
+      expect(server.connections).toBe(0);
+      // Once the URL is known, it connects as asked.
+      rerender({ url: server.url });
+      await waitFor(() => expect(result.current.status).toBe('connected'), WAIT);
+    });
+
+    it('holds no client while `enabled` is false, and connects when it turns true', async () => {
+      const { result, rerender } = renderHook(({ enabled }) => useFrameStream({ url: server.url, WebSocket, autoConnect: true, enabled }), {
+        initialProps: { enabled: false },
+      });
+      await settle();
+      expect(result.current.client).toBeNull();
+      expect(result.current.status).toBe('disconnected');
+      expect(server.connections).toBe(0);
+      rerender({ enabled: true });
+      await waitFor(() => expect(result.current.status).toBe('connected'), WAIT);
+      rerender({ enabled: false });
+      await waitFor(() => expect(server.open).toBe(0), WAIT);
+      expect(result.current.status).toBe('disconnected');
+      expect(result.current.client).toBeNull();
+    });
+
+    it('throws a TypeError naming an unknown option and the closest known one, its own or the client’s', () => {
       const error = vi.spyOn(console, 'error').mockImplementation(() => {});
       try {
-        expect(() => renderHook(() => useFrameStream({ url: '' }))).toThrow(TypeError);
-        expect(() => renderHook(() => useFrameStream({ url: '' }))).toThrow(/`url`/);
+        const render = (options: object) => () => renderHook(() => useFrameStream({ url: server.url, WebSocket, ...options }));
+        expect(render({ onFrames: () => {} })).toThrow(new TypeError('Unknown useFrameStream option `onFrames`; did you mean `onFrame`?'));
+        expect(render({ reconectDelay: 1 })).toThrow(/Unknown useFrameStream option `reconectDelay`; did you mean `reconnectPolicy`\?/);
+        expect(render({ enabeld: false })).toThrow(/did you mean `enabled`\?/);
       } finally {
         error.mockRestore();
+      }
+    });
+
+    it('warns once in development when an option read only at creation changes, and does not reconnect', async () => {
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+      try {
+        const { result, rerender } = renderHook(
+          ({ fpsInterval }) => useFrameStream({ url: server.url, WebSocket, autoConnect: true, fpsInterval, stopOnCloseCodes: [4401] }),
+          { initialProps: { fpsInterval: 1000 } },
+        );
+        await waitFor(() => expect(result.current.status).toBe('connected'), WAIT);
+        rerender({ fpsInterval: 1000 }); // a new array for stopOnCloseCodes, the same codes: no warning
+        expect(warn).not.toHaveBeenCalled();
+        rerender({ fpsInterval: 500 });
+        rerender({ fpsInterval: 250 });
+        expect(warn).toHaveBeenCalledTimes(1);
+        expect(String(warn.mock.calls[0]![0])).toMatch(/`fpsInterval` changed from `1000` to `500`, but it is read only when the client is created/);
+        await settle();
+        expect(server.connections).toBe(1);
+      } finally {
+        warn.mockRestore();
       }
     });
 
