@@ -8,6 +8,7 @@ import { createFrameStreamServer, type FrameStreamServer } from '../../src/serve
 import { launchChromium, type LaunchedBrowser } from '../support/browser.js';
 import { brightness } from './support/story-page.js';
 import { closeServer, listen } from '../support/net.js';
+import { freePort, TestStreamServer } from '../client/support/stream-server.js';
 
 // The socket in the painting worker, in real Chromium: the built
 // framestream/react as an app bundles it, against a real stream server. A
@@ -23,11 +24,15 @@ import { StreamCanvas, useFrameStream, WorkerFrameStreamClient } from ${JSON.str
 const params = new URLSearchParams(location.search);
 const withOnFrame = params.has('onFrame');
 const thread = params.get('thread') ?? 'auto';
+// ?url=…&attempts=…: another stream URL and a limit on the attempts to reach it.
+const url = params.get('url') ?? '/ws/test/';
+const attempts = params.has('attempts') ? { maxConnectAttempts: Number(params.get('attempts')) } : {};
 window.__frames = 0;
 
 function App() {
   const stream = useFrameStream({
-    url: '/ws/test/',
+    url,
+    ...attempts,
     autoConnect: true,
     thread,
     onFrame: withOnFrame ? (frame) => { window.__frames++; window.__lastFrameSize = frame.data.byteLength; } : undefined,
@@ -246,6 +251,38 @@ describe('useFrameStream with a StreamCanvas, socket in the worker', () => {
     // The browser reports the refused worker; nothing else may fail.
     expect(problems.filter((e) => !/Content Security Policy/i.test(e))).toEqual([]);
     await page.close();
+  });
+
+  it('settles in status error with the failure in its snapshot when the URL cannot be reached', async () => {
+    const url = `ws://127.0.0.1:${await freePort()}/ws/test/`;
+    const { page } = await openApp(`?url=${encodeURIComponent(url)}&attempts=2`);
+    await expect.poll(() => read(page, 'window.__stream.status'), { timeout: 20_000 }).toBe('error');
+    expect(await read(page, 'window.__inWorker')).toBe(true);
+    const failure = await read<Record<string, unknown>>(page, 'window.__stream.snapshot.failure');
+    expect(failure).toMatchObject({ code: 'ERR_UNREACHABLE', url, closeCode: 1006 });
+    expect(failure.message).toMatch(/^Could not connect to ws:\/\/127\.0\.0\.1:\d+\/ws\/test\/: nothing answered there, or the server refused the WebSocket/);
+    expect(await read(page, 'window.__mainSockets')).toBe(0);
+    await page.close();
+  });
+
+  it('stops at a refusal close code and carries it in the snapshot from the worker', async () => {
+    const refusing = await TestStreamServer.start({ mode: 'framed', onConnection: (ws) => ws.close(4401, 'sign in first') });
+    try {
+      const { page } = await openApp(`?url=${encodeURIComponent(refusing.url)}`);
+      await expect.poll(() => read(page, 'window.__stream.status'), { timeout: 20_000 }).toBe('error');
+      expect(await read(page, 'window.__inWorker')).toBe(true);
+      expect(await read(page, 'window.__stream.snapshot.failure')).toEqual({
+        code: 'ERR_UNAUTHORIZED',
+        message: `The server at ${refusing.url} refused this viewer: not authorized (close 4401: sign in first)`,
+        url: refusing.url,
+        closeCode: 4401,
+      });
+      await page.waitForTimeout(1_000); // a retry would come within this
+      expect(refusing.connections).toBe(1);
+      await page.close();
+    } finally {
+      await refusing.close();
+    }
   });
 
   it("keeps the socket on the main thread with thread: 'main'", async () => {
