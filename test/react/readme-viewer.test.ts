@@ -36,6 +36,22 @@ import { Viewer } from './Viewer';
 
 createRoot(document.getElementById('root')!).render(<Viewer />);
 `;
+// A second page of the same app: a canvas in a container with no height.
+const ASPECT = (url: string) => `
+import 'framestream/react/styles.css';
+import { createRoot } from 'react-dom/client';
+import { StreamCanvas, useFrameStream } from 'framestream/react';
+
+function Holder() {
+  const stream = useFrameStream({ url: ${JSON.stringify(url)}, autoConnect: location.hash !== '#idle' });
+  return <div style={{ width: 640 }}><StreamCanvas client={stream.client} /></div>;
+}
+createRoot(document.getElementById('root')!).render(<Holder />);
+`;
+const page2 = (script: string) => `<!doctype html>
+<html><head><meta charset="utf-8"><title>viewer</title></head>
+<body><div id="root"></div><script type="module" src="${script}"></script></body></html>
+`;
 const HTML = `<!doctype html>
 <html><head><meta charset="utf-8"><title>viewer</title></head>
 <body><div id="root"></div><script type="module" src="/src/main.tsx"></script></body></html>
@@ -49,6 +65,7 @@ const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javas
 let work: string;
 let http: Server;
 let stream: { close(): Promise<void> | void };
+let wide: { close(): Promise<void> | void };
 let chromium: LaunchedBrowser;
 let page: Page;
 let origin: string;
@@ -88,6 +105,7 @@ beforeAll(async () => {
   });
   const server = (await import(pathToFileURL(join(pkgDir, 'dist/server/index.js')).href)) as typeof import('../../src/server/index.js');
   stream = server.createFrameStreamServer({ server: http });
+  wide = server.createFrameStreamServer({ server: http, path: '/ws/wide/', width: 640, height: 360 });
   origin = `127.0.0.1:${await listen(http)}`;
 
   const snippet = readmeSnippet();
@@ -98,7 +116,15 @@ beforeAll(async () => {
   writeFileSync(join(app, 'src/main.tsx'), MAIN);
   // The one change: the README's server is on :8080, this one on port 0.
   writeFileSync(join(app, 'src/Viewer.tsx'), snippet.replace(README_URL, `ws://${origin}/ws/test/`));
-  await build({ root: app, configFile: false, logLevel: 'silent', plugins: [react()], build: { outDir: dist } });
+  writeFileSync(join(app, 'aspect.html'), page2('/src/aspect.tsx'));
+  writeFileSync(join(app, 'src/aspect.tsx'), ASPECT(`ws://${origin}/ws/wide/`));
+  await build({
+    root: app,
+    configFile: false,
+    logLevel: 'silent',
+    plugins: [react()],
+    build: { outDir: dist, rollupOptions: { input: [join(app, 'index.html'), join(app, 'aspect.html')] } },
+  });
 
   chromium = await launchChromium();
   page = await chromium.browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -112,6 +138,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await chromium?.close();
   await stream?.close();
+  await wide?.close();
   if (http) await closeServer(http);
   if (work) rmSync(work, { recursive: true, force: true });
 });
@@ -194,5 +221,26 @@ describe("README's React example, pasted into a Vite app without Tailwind", () =
       expect([id, await page.getByTestId(id).textContent()]).toEqual([id, '—']);
     }
     expect(pageErrors).toEqual([]);
+  });
+});
+
+describe('StreamCanvas in a container with no height', () => {
+  it('is square before the first frame', async () => {
+    const other = await chromium.browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await other.goto(`http://${origin}/aspect.html#idle`);
+    await other.waitForSelector('[data-testid="stream-canvas"]');
+    const size = await other.$eval('.fs-canvas', (el) => [el.clientWidth, el.clientHeight]);
+    expect(size).toEqual([640, 640]);
+    await other.close();
+  });
+
+  it("takes the frames' aspect once they paint", async () => {
+    const other = await chromium.browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await other.goto(`http://${origin}/aspect.html`);
+    const framesPainted = () =>
+      other.$eval('[data-testid="stream-canvas"]', (c) => Number((c as HTMLElement).dataset.framesPainted ?? 0)).catch(() => 0);
+    await expect.poll(framesPainted, { timeout: 20_000 }).toBeGreaterThan(0);
+    await expect.poll(() => other.$eval('.fs-canvas', (el) => [el.clientWidth, el.clientHeight])).toEqual([640, 360]);
+    await other.close();
   });
 });
