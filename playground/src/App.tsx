@@ -16,32 +16,34 @@ function initialSource(): string {
 }
 
 /**
+ * `?fit=cover` opens the page in that fit mode; anything else in `contain`.
+ * `contain` is the default because the playground is where people look at
+ * what the server sends: the 512×512 frames on a wide screen lose over a third of
+ * their height to `cover` (the pattern's frame counter with it), and on a
+ * phone in portrait more than half their width.
+ */
+function initialFit(): FitMode {
+  return new URLSearchParams(location.search).get('fit') === 'cover' ? 'cover' : 'contain';
+}
+
+/**
  * The playground: a full-screen canvas with the Controls panel over it, and
- * a source picker in the top-right corner.
+ * a source picker in the top-right corner (at the bottom on narrow screens).
  * Switching the source switches the stream path; the hook re-creates its
  * client for the new URL and, if it was connected, connects again.
  */
 export function App() {
   const [source, setSource] = useState(initialSource);
-  const [fit, setFit] = useState<FitMode>('cover');
+  const [fit, setFit] = useState<FitMode>(initialFit);
   const stream = PLAYGROUND_STREAMS.find((s) => s.source === source) ?? PLAYGROUND_STREAMS[0]!;
-  const { status, metrics, client, connect, disconnect, maxFps, setMaxFps } = useFrameStream({
-    url: streamUrl(stream.path),
-  });
+  const frames = useFrameStream({ url: streamUrl(stream.path) });
 
+  // `stream={frames}` wires the panel: status, figures, failure, the buttons
+  // and the FPS cap. The page keeps the fit itself, to open in `contain`.
   return (
     <main className="fixed inset-0 bg-black">
-      <StreamCanvas client={client} fit={fit} className="h-full w-full" label={`${stream.label} stream`} />
-      <Controls
-        status={status}
-        metrics={metrics}
-        onConnect={connect}
-        onDisconnect={disconnect}
-        fit={fit}
-        onFitChange={setFit}
-        maxFps={maxFps}
-        onMaxFpsChange={setMaxFps}
-      />
+      <StreamCanvas client={frames.client} fit={fit} className="h-full w-full" label={`${stream.label} stream`} />
+      <Controls stream={frames} fit={fit} onFitChange={setFit} />
       <SourcePicker value={source} onChange={setSource} />
     </main>
   );

@@ -13,16 +13,17 @@ export interface PlaygroundPage {
 }
 
 /**
- * Opens the playground at `url` in a fresh 1280x720 context and waits for its
- * canvas. `initScript` runs before any page script, in the page and in every
- * worker the page starts (awaited, so before any frame can arrive).
+ * Opens the playground at `url` in a fresh context (1280x720 unless
+ * `viewport` says otherwise) and waits for its canvas. `initScript` runs
+ * before any page script, in the page and in every worker the page starts
+ * (awaited, so before any frame can arrive).
  */
 export async function openPlayground(
   browser: Browser,
   url: string,
-  { initScript }: { initScript?: () => void } = {},
+  { initScript, viewport = { width: 1280, height: 720 } }: { initScript?: () => void; viewport?: { width: number; height: number } } = {},
 ): Promise<PlaygroundPage> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  const context = await browser.newContext({ viewport });
   if (initScript) await context.addInitScript(initScript);
   const page = await context.newPage();
   const errors = collectPageErrors(page);
