@@ -1,14 +1,15 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { useEffect, useState } from 'react';
 import { useArgs } from 'storybook/preview-api';
-import type { ClientStatus } from '../src/client/index.js';
+import type { ClientStatus, ConnectionFailure, FrameStreamErrorCode } from '../src/client/index.js';
 import { Controls, type FitMode, type StreamMetrics } from '../src/react/index.js';
 import { FPS_CAP_ARG, fpsCapKey, fpsCapValue, type FpsCapKey } from './support/args.js';
+import { UNREACHABLE } from './support/fakeStream.js';
 
 /**
  * What the Controls stories take: the panel's own props, with its `metrics`
- * spread out into one control per figure so each can be dragged in the
- * Controls tab. A figure left empty is `null`, shown as "–".
+ * and its `failure` spread out into one control per field so each can be
+ * changed in the Controls tab. A figure left empty is `null`, shown as "—".
  */
 interface ControlsStoryArgs {
   status: ClientStatus;
@@ -21,6 +22,11 @@ interface ControlsStoryArgs {
   inferenceMs?: number;
   frameBytes?: number;
   framesDropped: number;
+  framesCapped: number;
+  failureCode: FrameStreamErrorCode;
+  failureMessage: string;
+  failureUrl: string;
+  failureCloseCode?: number;
   title: string;
 }
 
@@ -35,8 +41,13 @@ function metricsOf(args: ControlsStoryArgs): StreamMetrics {
     inferenceMs: args.inferenceMs ?? null,
     frameBytes: args.frameBytes ?? null,
     framesDropped: args.framesDropped,
+    framesCapped: args.framesCapped,
     framesReceived: 0,
   };
+}
+
+function failureOf(args: ControlsStoryArgs): ConnectionFailure {
+  return { code: args.failureCode, message: args.failureMessage, url: args.failureUrl, closeCode: args.failureCloseCode ?? null };
 }
 
 /**
@@ -63,6 +74,7 @@ function ControlsDemo({ args, update }: { args: ControlsStoryArgs; update: (next
       <Controls
         status={args.status}
         metrics={metricsOf(args)}
+        failure={failureOf(args)}
         onConnect={() => {
           setConnecting(true);
           update({ status: 'connecting' });
@@ -97,6 +109,11 @@ const meta = {
     showMetrics: true,
     fps: 0,
     framesDropped: 0,
+    framesCapped: 0,
+    failureCode: UNREACHABLE.code,
+    failureMessage: UNREACHABLE.message,
+    failureUrl: UNREACHABLE.url,
+    failureCloseCode: UNREACHABLE.closeCode ?? undefined,
     title: 'framestream',
   },
   argTypes: {
@@ -113,7 +130,16 @@ const meta = {
     latencyP95: { ...figure(500), description: 'Latency p95, ms (empty: not measured).', table: { category: 'metrics' } },
     inferenceMs: { ...figure(500), description: 'Source time per frame, ms (empty: none reported).', table: { category: 'metrics' } },
     frameBytes: { ...figure(512 * 1024, 256), description: 'Size of the last frame, bytes.', table: { category: 'metrics' } },
-    framesDropped: { ...figure(10_000), description: 'Frames lost on the way.', table: { category: 'metrics' } },
+    framesDropped: { ...figure(10_000), description: 'Frames lost: the connection could not keep up.', table: { category: 'metrics' } },
+    framesCapped: {
+      ...figure(10_000),
+      description: "Frames left out on purpose by the viewer's FPS cap; shown while a cap is set or once any were.",
+      table: { category: 'metrics' },
+    },
+    failureCode: { control: 'text', description: 'Error code, e.g. `ERR_UNREACHABLE`.', table: { category: 'failure' } },
+    failureMessage: { control: 'text', description: "What went wrong, shown in status 'error'.", table: { category: 'failure' } },
+    failureUrl: { control: 'text', description: 'The URL that failed.', table: { category: 'failure' } },
+    failureCloseCode: { control: 'number', description: 'WebSocket close code (1006: never opened).', table: { category: 'failure' } },
     title: { control: 'text', description: 'Heading of the panel.' },
   },
 } satisfies Meta<ControlsStoryArgs>;
@@ -127,17 +153,36 @@ export const Disconnected: Story = {};
 /** Waiting for the socket: the indicator blinks, only Disconnect is enabled. */
 export const Connecting: Story = { args: { status: 'connecting' } };
 
-/** Live figures, a pulsing indicator, Disconnect enabled. */
+/** Live figures, a pulsing indicator, Disconnect enabled; a few frames were lost on the way. */
 export const Connected: Story = { args: { status: 'connected', ...LIVE, framesDropped: 3 } };
 
-/** The connection dropped and the client is backing off before its next try. */
-export const Reconnecting: Story = { args: { status: 'reconnecting', ...LIVE, fps: 0 } };
+/** The connection dropped and the client is backing off before its next try: no live figures. */
+export const Reconnecting: Story = { args: { status: 'reconnecting', framesDropped: 3 } };
 
-/** Reconnecting gave up or the server refused: Connect is enabled again. */
+/**
+ * The client gave up: nothing answered at the URL. The panel says so, names
+ * the URL, and offers Retry.
+ */
 export const ErrorState: Story = { name: 'Error', args: { status: 'error' } };
 
-/** A viewer capped at 10 FPS from the settings menu. */
-export const ConnectedCapped: Story = { args: { status: 'connected', ...LIVE, fps: 10, maxFps: fpsCapKey(10) } };
+/** The server refused this page's origin (close 4403): retrying cannot help until the server allows it. */
+export const ErrorRefused: Story = {
+  args: {
+    status: 'error',
+    failureCode: 'ERR_FORBIDDEN_ORIGIN',
+    failureMessage: "The server at wss://stream.example.com/ws/ refused this page's origin (close 4403)",
+    failureUrl: 'wss://stream.example.com/ws/',
+    failureCloseCode: 4403,
+  },
+};
+
+/**
+ * A viewer capped at 10 FPS: the frames its cap left out are counted as
+ * Capped, apart from the frames lost (Dropped, none here).
+ */
+export const ConnectedCapped: Story = {
+  args: { status: 'connected', ...LIVE, fps: 10, maxFps: fpsCapKey(10), framesCapped: 1240, framesDropped: 0 },
+};
 
 /** Metrics hidden from the settings menu: the panel shrinks to status and buttons. */
 export const ConnectedMetricsHidden: Story = { args: { status: 'connected', ...LIVE, showMetrics: false } };

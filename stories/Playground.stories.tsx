@@ -36,6 +36,7 @@ function PlaygroundDemo({ args, update }: { args: PlaygroundStoryArgs; update: (
         <Controls
           status={stream.status}
           metrics={stream.metrics}
+          failure={stream.snapshot.failure}
           onConnect={stream.connect}
           onDisconnect={stream.disconnect}
           fit={args.fit}
@@ -98,7 +99,7 @@ export const ConnectedContainCapped: Story = { args: { status: 'connected', fit:
 /** The server went away; the client is backing off before retrying. */
 export const Reconnecting: Story = { args: { status: 'reconnecting' } };
 
-/** The connection failed for good; Connect tries again. */
+/** The connection failed for good: the panel names the URL and why, and Retry tries again. */
 export const ErrorState: Story = { name: 'Error', args: { status: 'error' } };
 
 /**

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
 import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
-import type { ClientSnapshot, ClientStats, ClientStatus } from '../../src/client/index.js';
+import type { ClientSnapshot, ClientStats, ClientStatus, ConnectionFailure } from '../../src/client/index.js';
 import { snapshotMetrics, type StreamMetrics } from '../../src/react/index.js';
 import { startSyntheticFrames } from './syntheticFrames.js';
 
@@ -13,7 +13,21 @@ export interface FakeStreamOptions {
   /** Frame size in pixels. @default 640×360 */
   width?: number;
   height?: number;
+  /** Why the connection failed, for a fake that starts in `error`. @default an unreachable URL */
+  failure?: ConnectionFailure;
 }
+
+/** The stand-in's source rate, like the playground's streams. */
+const SOURCE_FPS = 30;
+
+/** What the real client reports when nothing answers at its URL (see src/client/failure.ts). */
+export const UNREACHABLE: ConnectionFailure = {
+  code: 'ERR_UNREACHABLE',
+  message:
+    'Could not connect to ws://localhost:8080/ws/test/: nothing answered there, or the server refused the WebSocket (check the host, port and path)',
+  url: 'ws://localhost:8080/ws/test/',
+  closeCode: 1006,
+};
 
 /**
  * A stand-in for FrameStreamClient in stories, so every state can be shown
@@ -31,10 +45,11 @@ export class FakeStream extends EventEmitter<{ frame: (frame: { data: Uint8Array
   private frameTimes: number[] = [];
   private received = 0;
   private bytes = 0;
+  private capped = 0;
 
   constructor(initial: ClientStatus, private readonly options: FakeStreamOptions = {}) {
     super();
-    this.snapshot = makeSnapshot(initial === 'connected' ? 'connecting' : initial);
+    this.snapshot = makeSnapshot(initial === 'connected' ? 'connecting' : initial, options.failure ?? UNREACHABLE);
   }
 
   subscribe = (listener: () => void): (() => void) => {
@@ -73,7 +88,7 @@ export class FakeStream extends EventEmitter<{ frame: (frame: { data: Uint8Array
 
   private startFrames(): void {
     this.stopFrames?.();
-    const fps = Math.min(30, this.maxFps ?? 30);
+    const fps = Math.min(SOURCE_FPS, this.maxFps ?? SOURCE_FPS);
     this.stopFrames = startSyntheticFrames(
       (data) => {
         this.received++;
@@ -96,13 +111,28 @@ export class FakeStream extends EventEmitter<{ frame: (frame: { data: Uint8Array
     const now = performance.now();
     this.frameTimes = this.frameTimes.filter((t) => now - t <= 1000);
     const fps = this.frameTimes.length;
+    // The frames a cap leaves out are counted apart from frames lost, as the server does.
+    if (this.maxFps !== null && this.maxFps < SOURCE_FPS) this.capped += SOURCE_FPS - this.maxFps;
     const p50 = 18 + Math.random() * 6;
-    const stats: ClientStats = { ...this.snapshot.stats, framesReceived: this.received, bytesReceived: this.bytes, fps };
+    const stats: ClientStats = {
+      ...this.snapshot.stats,
+      framesReceived: this.received,
+      framesCapped: this.capped,
+      bytesReceived: this.bytes,
+      fps,
+    };
     this.replace({
       ...this.snapshot,
       fps,
       latency: { p50, p95: p50 + 9 + Math.random() * 6 },
-      metrics: { fps: 30, viewers: 1, skipped: 0, inferenceMs: 38 + Math.random() * 8, frameBytes: this.bytes / Math.max(1, this.received) },
+      metrics: {
+        fps: SOURCE_FPS,
+        viewers: 1,
+        skipped: 0,
+        capped: this.capped,
+        inferenceMs: 38 + Math.random() * 8,
+        frameBytes: this.bytes / Math.max(1, this.received),
+      },
       stats,
     });
   }
@@ -115,8 +145,19 @@ export class FakeStream extends EventEmitter<{ frame: (frame: { data: Uint8Array
     this.timers.add(t);
   }
 
+  // Like the real client: live figures go when the connection does, and a
+  // failure stays shown until a connection succeeds.
   private setStatus(status: ClientStatus): void {
-    this.replace({ ...this.snapshot, status, fps: status === 'connected' ? this.snapshot.fps : 0, stats: { ...this.snapshot.stats, status } });
+    const live = status === 'connected';
+    this.replace({
+      ...this.snapshot,
+      status,
+      fps: live ? this.snapshot.fps : 0,
+      latency: live ? this.snapshot.latency : null,
+      metrics: live ? this.snapshot.metrics : null,
+      failure: live ? null : this.snapshot.failure,
+      stats: { ...this.snapshot.stats, status },
+    });
   }
 
   private replace(next: ClientSnapshot): void {
@@ -125,7 +166,7 @@ export class FakeStream extends EventEmitter<{ frame: (frame: { data: Uint8Array
   }
 }
 
-function makeSnapshot(status: ClientStatus): ClientSnapshot {
+function makeSnapshot(status: ClientStatus, failure: ConnectionFailure): ClientSnapshot {
   return {
     status,
     fps: 0,
@@ -135,15 +176,17 @@ function makeSnapshot(status: ClientStatus): ClientSnapshot {
       status,
       framesReceived: 0,
       framesDropped: 0,
+      framesCapped: 0,
       bytesReceived: 0,
       fps: 0,
       latency: null,
       clockOffsetMs: null,
+      clockOffsetErrorMs: null,
       reconnectAttempt: status === 'reconnecting' ? 3 : 0,
       stream: null,
       framed: null,
     },
-    ...{ failure: null },
+    failure: status === 'error' ? failure : null,
   };
 }
 
@@ -160,6 +203,7 @@ export function useFakeStream(initial: ClientStatus, options: FakeStreamOptions 
   const metrics: StreamMetrics = useMemo(() => snapshotMetrics(snapshot), [snapshot]);
   return {
     client,
+    snapshot,
     status: snapshot.status,
     metrics,
     connect: client.connect,

@@ -93,8 +93,10 @@ describe('Storybook', () => {
         await expect.poll(() => preview.getByTestId('max-fps-button').textContent()).toContain('10 fps');
 
         await page.locator('#control-status').selectOption('error');
-        await expect.poll(() => preview.getByRole('status').textContent()).toBe('Error');
-        expect(await preview.getByRole('button', { name: 'Connect', exact: true }).isEnabled()).toBe(true);
+        await expect.poll(() => preview.getByRole('status').textContent()).toBe('Connection failed');
+        await page.locator('#control-failureUrl').fill('ws://example.test/nowhere/');
+        await expect.poll(() => preview.getByTestId('failure-url').textContent()).toBe('ws://example.test/nowhere/');
+        expect(await preview.getByRole('button', { name: 'Retry', exact: true }).isEnabled()).toBe(true);
         expect(errors).toEqual([]);
       } finally {
         await close();
@@ -282,6 +284,8 @@ describe('Storybook', () => {
         const panel = page.getByTestId('framestream-controls');
         const handle = page.getByTestId('controls-handle');
         const start = (await panel.boundingBox())!;
+        // Styled by the package's stylesheet: the panel's own width, not the page's.
+        expect(start.width).toBe(288);
         const grip = (await handle.boundingBox())!;
         await page.mouse.move(grip.x + 20, grip.y + 10);
         await page.mouse.down();
@@ -324,6 +328,33 @@ describe('Storybook', () => {
         expect(ring).not.toBe('none');
         await page.keyboard.press('Enter');
         await expect.poll(() => page.getByRole('status').textContent(), { timeout: 15_000 }).toBe('Connected');
+      } finally {
+        await close();
+      }
+    });
+    it('says why the connection failed, names the URL, and retries', async () => {
+      const { page, errors, close } = await openStory(chromium.browser, base, 'controls--error-state');
+      try {
+        expect(await page.getByRole('status').textContent()).toBe('Connection failed');
+        expect(await page.getByTestId('failure-message').textContent()).toMatch(/^Could not connect to ws:\/\/localhost:8080\/ws\/test\/: nothing answered there/);
+        expect(await page.getByTestId('failure-url').textContent()).toBe('ws://localhost:8080/ws/test/');
+        expect(await page.getByRole('button', { name: 'Disconnect', exact: true }).isDisabled()).toBe(true);
+        await page.getByRole('button', { name: 'Retry', exact: true }).click();
+        await expect.poll(() => page.getByRole('status').textContent(), { timeout: 15_000 }).toBe('Connected');
+        expect(await page.getByTestId('failure').count()).toBe(0);
+        expect(await page.getByRole('button', { name: 'Connect', exact: true }).isDisabled()).toBe(true);
+        expect(errors).toEqual([]);
+      } finally {
+        await close();
+      }
+    });
+
+    it('counts frames left out by the FPS cap apart from frames lost', async () => {
+      const { page, close } = await openStory(chromium.browser, base, 'controls--connected-capped');
+      try {
+        expect(await page.getByTestId('metric-capped').textContent()).toBe('1240');
+        expect(await page.getByTestId('metric-dropped').textContent()).toBe('0');
+        expect(await page.getByTestId('metric-fps').textContent()).toBe('10.0');
       } finally {
         await close();
       }
