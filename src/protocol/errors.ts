@@ -31,7 +31,11 @@ export type FrameStreamErrorCode =
   | 'ERR_HANDSHAKE_TIMEOUT'
   | 'ERR_HEARTBEAT_TIMEOUT'
   | 'ERR_RECONNECT_EXHAUSTED'
-  | 'ERR_HOOK_FAILED';
+  | 'ERR_HOOK_FAILED'
+  // External producers (ingest endpoint and producer libraries)
+  | 'ERR_PRODUCER_PROTOCOL'
+  | 'ERR_PRODUCER_REFUSED'
+  | 'ERR_PRODUCER_BUSY';
 
 /**
  * Base class for runtime errors framestream emits (as `'error'` events) or

@@ -12,3 +12,4 @@ export * from './errors.js';
 export { wallClockMs } from './clock.js';
 export { looksLikeJpeg, readJpegSize } from './jpeg.js';
 export * from './close-codes.js';
+export * from './producer.js';
