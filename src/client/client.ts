@@ -1,5 +1,6 @@
-import { FrameStreamError, SUBPROTOCOL, wallClockMs } from '../protocol/index.js';
+import { FrameStreamError, SUBPROTOCOL } from '../protocol/index.js';
 import { describeEnd, toFailure } from './failure.js';
+import { Heartbeat } from './heartbeat.js';
 import type { FrameMetrics, ServerMetrics, StreamInfo } from '../protocol/index.js';
 import { checkMaxFps, resolveClientOptions, serializeControlData, type ResolvedClientOptions } from './options.js';
 import { handleMessage, type Receiver } from './receive.js';
@@ -14,9 +15,6 @@ const OPEN = 1;
 // offered; browsers give no reason for any failed handshake
 // (`ws`: 'Server sent no subprotocol'). Other runtimes word it their own way.
 const NO_SUBPROTOCOL = /subprotocol|sec-websocket-protocol/i;
-/** Round trips a connection collects quickly (every {@link WARMUP_PING_MS}) before pinging at `pingInterval`. */
-const WARMUP_ROUND_TRIPS = 4;
-const WARMUP_PING_MS = 200;
 
 /**
  * Receives a framestream (or a bare-JPEG WebSocket stream), reconnects when
@@ -67,15 +65,8 @@ export class FrameStreamClient extends SafeEmitter {
   private everFramed = false;
   /** This socket is the one-off try without the subprotocol (see {@link onClose}). */
   private probingBare = false;
-  private pingId = 0;
-  /** Ping ticks since the last message from the server. */
-  private quietTicks = 0;
-  private timers: {
-    hello?: ReturnType<typeof setTimeout>;
-    ping?: ReturnType<typeof setInterval>;
-    fps?: ReturnType<typeof setInterval>;
-    warmup?: ReturnType<typeof setTimeout>;
-  } = {};
+  private readonly heartbeat: Heartbeat;
+  private timers: { hello?: ReturnType<typeof setTimeout>; fps?: ReturnType<typeof setInterval> } = {};
 
   /** Checks every option at once and throws a `TypeError`/`RangeError` naming the first bad one. */
   constructor(options: FrameStreamClientOptions) {
@@ -86,6 +77,11 @@ export class FrameStreamClient extends SafeEmitter {
     this.stats = new StreamStats(this.opts.latencyWindow);
     const { policy, stableAfterMs, stopOnCloseCodes, maxConnectAttempts, maxRetryTimeMs, url } = this.opts;
     this.reconnector = new Reconnector(policy, stableAfterMs, { stopOnCloseCodes, maxConnectAttempts, maxRetryTimeMs }, url);
+    this.heartbeat = new Heartbeat(this.opts, {
+      send: (ping) => this.sendJson(ping),
+      roundTrips: () => this.stats.clock.roundTrips,
+      dead: (idleMs) => this.dropDeadConnection(idleMs),
+    });
     this.store = new SnapshotStore(this.buildSnapshot());
     if (this.opts.autoConnect) this.connect();
   }
@@ -216,7 +212,7 @@ export class FrameStreamClient extends SafeEmitter {
     ws.onopen = () => this.ws === ws && this.onOpen(ws);
     ws.onmessage = (ev: { data: unknown }) => {
       if (this.ws !== ws) return;
-      this.quietTicks = 0;
+      this.heartbeat.heard();
       handleMessage(this.receiver, ev.data);
     };
     ws.onerror = (ev: { message?: unknown }) => {
@@ -236,9 +232,7 @@ export class FrameStreamClient extends SafeEmitter {
     this.timers.fps = setInterval(() => this.onFpsTick(), this.opts.fpsInterval);
     if (!this.framed) return this.establish();
     if (this.maxFps !== null) this.sendJson({ type: 'setMaxFps', fps: this.maxFps });
-    this.quietTicks = 0;
-    this.sendPing();
-    this.timers.ping = setInterval(() => this.onPingTick(), this.opts.pingInterval);
+    this.heartbeat.start();
     this.timers.hello = setTimeout(() => this.establish(), this.opts.helloTimeoutMs);
   }
 
@@ -300,10 +294,9 @@ export class FrameStreamClient extends SafeEmitter {
     this.ws = null;
     this.established = false;
     clearTimeout(this.timers.hello);
-    clearInterval(this.timers.ping);
     clearInterval(this.timers.fps);
-    clearTimeout(this.timers.warmup);
     this.timers = {};
+    this.heartbeat.stop();
     this.reconnector.dropped();
     // Nothing about a connection that ended is live: no latency, no rate,
     // no server figures (the totals in the stats stay).
@@ -315,19 +308,6 @@ export class FrameStreamClient extends SafeEmitter {
   private onFpsTick(): void {
     this.emitSafe('fps', this.stats.sampleFps(performance.now()));
     this.refreshSnapshot();
-  }
-
-  // Idleness is counted in ping ticks with no message in between, not in
-  // milliseconds since the last message: after the event loop was starved
-  // (or a background tab's timers were throttled) the overdue tick runs
-  // before the pong waiting in the I/O queue, and a clock comparison would
-  // call a live connection dead. Between two ticks I/O is always processed.
-  private onPingTick(): void {
-    const { idleTimeoutMs, pingInterval } = this.opts;
-    if (idleTimeoutMs > 0 && ++this.quietTicks > Math.ceil(idleTimeoutMs / pingInterval)) {
-      return this.dropDeadConnection(idleTimeoutMs);
-    }
-    this.sendPing();
   }
 
   /**
@@ -344,24 +324,6 @@ export class FrameStreamClient extends SafeEmitter {
     ws.close(4000, 'idle timeout');
     this.emitSafe('error', new FrameStreamError('ERR_HEARTBEAT_TIMEOUT', `Nothing received from the server for over ${Math.round(idleMs)} ms`));
     this.onClose(1006, 'idle timeout');
-  }
-
-  /**
-   * A pong arrived. The first estimate of a connection is often poor (the
-   * server is starting its source, the page its worker, the pong queues
-   * behind the first frames), and the next regular ping is `pingInterval`
-   * away; a few quick pings at the start replace it within a fraction of
-   * a second.
-   */
-  private onPong(): void {
-    const quick = Math.min(WARMUP_PING_MS, this.opts.pingInterval);
-    if (this.stats.clock.roundTrips >= WARMUP_ROUND_TRIPS || quick === this.opts.pingInterval) return;
-    clearTimeout(this.timers.warmup);
-    this.timers.warmup = setTimeout(() => this.sendPing(), quick);
-  }
-
-  private sendPing(): void {
-    this.sendJson({ type: 'ping', id: ++this.pingId, clientTime: wallClockMs() });
   }
 
   private sendJson(message: object): boolean {
@@ -381,7 +343,7 @@ export class FrameStreamClient extends SafeEmitter {
     stats: () => this.stats,
     wantsLatency: () => this.listenerCount('latency') > 0,
     establish: () => this.establish(),
-    pong: () => this.onPong(),
+    pong: () => this.heartbeat.ponged(),
     emit: (event, ...args) => this.emitSafe(event, ...args),
     setStream: (stream) => {
       // Shared by every snapshot and stats object from now on: make it read-only.

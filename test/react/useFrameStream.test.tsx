@@ -157,7 +157,7 @@ describe('useFrameStream', () => {
   describe('options', () => {
     it('holds no client and does not throw while `url` is empty or missing', async () => {
       const { result, rerender } = renderHook(({ url }: { url?: string }) => useFrameStream({ url, WebSocket, autoConnect: true }), {
-        initialProps: { url: '' },
+        initialProps: { url: '' } as { url?: string },
       });
       await settle();
       expect(result.current.client).toBeNull();
