@@ -16,7 +16,7 @@ export interface EndedConnection {
 const REFUSALS: Record<number, { code: FrameStreamErrorCode; what: string } | undefined> = {
   [CLOSE_CODES.unauthorized]: { code: 'ERR_UNAUTHORIZED', what: 'refused this viewer: not authorized' },
   [CLOSE_CODES.forbiddenOrigin]: { code: 'ERR_FORBIDDEN_ORIGIN', what: "refused this page's origin" },
-  [CLOSE_CODES.full]: { code: 'ERR_TOO_MANY_CLIENTS', what: 'is full (too many viewers)' },
+  [CLOSE_CODES.full]: { code: 'ERR_TOO_MANY_CLIENTS', what: 'is full: too many viewers' },
 };
 
 /**

@@ -69,7 +69,7 @@ describe('FrameStreamClient', () => {
       client.connect();
       await nextEvent(client, 'open');
       expect(errors.map((e) => e.code)).toEqual(['ERR_TOO_MANY_CLIENTS', 'ERR_TOO_MANY_CLIENTS']);
-      expect(errors[0]!.message).toBe(`The server at ${server.url} is full (too many viewers) (close 4503: full)`);
+      expect(errors[0]!.message).toBe(`The server at ${server.url} is full: too many viewers (close 4503: full)`);
       expect(rec.of('reconnecting').length).toBe(2);
       expect(failures).toContain('ERR_TOO_MANY_CLIENTS');
       expect(client.getSnapshot().failure).toBeNull();
