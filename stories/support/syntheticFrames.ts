@@ -56,11 +56,15 @@ function draw(ctx: Canvas2D, width: number, height: number, seq: number, t: numb
     ctx.fillStyle = `rgba(255,255,255,${Math.abs(v) * 0.25})`;
     ctx.fillRect(Math.abs(v * 9301) % width, Math.abs(v * 49297) % height, 3, 3);
   }
+  // The counter and clock in the middle, where `cover` never crops them,
+  // whatever the shape of the canvas.
   ctx.fillStyle = '#000000aa';
-  ctx.fillRect(16, height - 64, 260, 48);
+  ctx.fillRect(Math.round(width / 2 - 130), Math.round(height / 2 - 24), 260, 48);
   ctx.fillStyle = '#B5CC9A';
   ctx.font = 'bold 22px ui-monospace, monospace';
-  ctx.fillText(`#${seq}  ${new Date(t).toISOString().slice(11, 23)}`, 28, height - 32);
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'middle';
+  ctx.fillText(`#${seq}  ${new Date(t).toISOString().slice(11, 23)}`, width / 2, height / 2);
 }
 
 /**
