@@ -133,6 +133,36 @@ export interface FrameStreamServerOptions {
    * @default undefined
    */
   onControl?: (data: unknown, viewer: ViewerHandle) => void | Promise<void>;
+  /**
+   * Opens an ingest endpoint: frames come from a producer in another
+   * process or language (docs/producers.md), and the stream's source is that
+   * producer. Needs `token` or `authorizeProducer`.
+   * @default undefined (no ingest endpoint)
+   */
+  ingest?: IngestOptions;
+}
+
+/** The `ingest` option: where and how an external producer connects. */
+export interface IngestOptions {
+  /**
+   * The producer's WebSocket path (subprotocol `framestream.producer.v1`).
+   * @default the stream's `path` + `'/producer'`
+   */
+  path?: string;
+  /** Shared secret a producer sends as `Authorization: Bearer <token>` (or `?token=`); compared in constant time. */
+  token?: string;
+  /** Decides whether a producer may connect (instead of or besides `token`); a throw refuses with 500. */
+  authorizeProducer?: (req: IncomingMessage) => boolean | Promise<boolean>;
+  /**
+   * A second producer replaces the first (closed with 4410) instead of being refused (4409).
+   * @default false
+   */
+  replace?: boolean;
+  /**
+   * Frames a producer may have in flight before it waits for a credit.
+   * @default 2
+   */
+  credits?: number;
 }
 
 const DEFAULT_PATH = '/ws/test/';
@@ -160,10 +190,14 @@ export const DEFAULTS = Object.freeze({
   maxFrameBytes: 32 * 1024 * 1024,
 });
 
-const KNOWN_KEYS = [...Object.keys(DEFAULTS), 'server', 'authorize', 'onControl', 'maxClients'];
+const KNOWN_KEYS = [...Object.keys(DEFAULTS), 'server', 'authorize', 'onControl', 'maxClients', 'ingest'];
+const INGEST_KEYS = ['path', 'token', 'authorizeProducer', 'replace', 'credits'];
+
+export type ResolvedIngest = Required<Pick<IngestOptions, 'path' | 'replace' | 'credits'>> &
+  Pick<IngestOptions, 'token' | 'authorizeProducer'>;
 
 export type ResolvedOptions = { -readonly [K in keyof typeof DEFAULTS]: (typeof DEFAULTS)[K] } &
-  Pick<FrameStreamServerOptions, 'server' | 'authorize' | 'onControl'>;
+  Pick<FrameStreamServerOptions, 'server' | 'authorize' | 'onControl'> & { ingest: ResolvedIngest | undefined };
 
 const show = (v: unknown): string => {
   if (typeof v === 'function') return 'a function';
@@ -275,7 +309,34 @@ export function resolveOptions(options: FrameStreamServerOptions): ResolvedOptio
   if (o.onControl !== undefined && typeof o.onControl !== 'function') {
     throw new TypeError(`Expected \`onControl\` to be a function, got \`${show(o.onControl)}\``);
   }
+  if (o.ingest !== undefined) {
+    if (defined.source !== undefined) {
+      throw new TypeError('A stream with `ingest` takes its frames from the producer; leave `source` out');
+    }
+    o.ingest = resolveIngest(o.ingest, o.path);
+  }
   return o;
+}
+
+function resolveIngest(ingest: unknown, streamPath: string): ResolvedIngest {
+  if (typeof ingest !== 'object' || ingest === null) {
+    throw new TypeError(`Expected \`ingest\` to be an object, got \`${show(ingest)}\``);
+  }
+  rejectUnknownKeys(ingest, INGEST_KEYS, '`ingest`');
+  const i = { path: `${normalizePath(streamPath).replace(/\/$/, '')}/producer`, replace: false, credits: 2, ...ingest } as ResolvedIngest;
+  urlPath('ingest.path', i.path);
+  if (i.token !== undefined && (typeof i.token !== 'string' || i.token.length === 0)) {
+    throw new TypeError(`Expected \`ingest.token\` to be a non-empty string, got \`${show(i.token)}\``);
+  }
+  if (i.authorizeProducer !== undefined && typeof i.authorizeProducer !== 'function') {
+    throw new TypeError(`Expected \`ingest.authorizeProducer\` to be a function, got \`${show(i.authorizeProducer)}\``);
+  }
+  if (i.token === undefined && i.authorizeProducer === undefined) {
+    throw new TypeError("Expected `ingest.token` or `ingest.authorizeProducer`: a producer's frames reach every viewer");
+  }
+  if (typeof i.replace !== 'boolean') throw new TypeError(`Expected \`ingest.replace\` to be a boolean, got \`${show(i.replace)}\``);
+  integer('ingest.credits', i.credits, 1, 64);
+  return i;
 }
 
 /** `'/ws/test/'` → `'/ws/test'`, so a path matches with and without its trailing slash. */

@@ -45,8 +45,8 @@ export class Producer {
   private n = 0;
   private still: { frame: ValidFrame; jpeg: Promise<Buffer> } | undefined;
   private readonly sink = {
-    frame: (frame: ValidFrame, metrics: FrameMetrics | undefined, captureTime: number) =>
-      this.encoder.submit({ frame, metrics, captureTime }),
+    frame: (frame: ValidFrame, metrics: FrameMetrics | undefined, captureTime: number, done?: () => void) =>
+      this.encoder.submit({ frame, metrics, captureTime, done }),
   };
 
   constructor(private readonly o: ProducerOptions) {
@@ -83,9 +83,14 @@ export class Producer {
   }
 
   setSource(source: FrameSource): void {
+    this.useAdapter(createSourceAdapter(source, this.o));
+  }
+
+  /** Replaces the source with an adapter made elsewhere (the ingest endpoint's). */
+  useAdapter(adapter: SourceAdapter): void {
     this.adapter.close();
     this.still = undefined;
-    this.adapter = createSourceAdapter(source, this.o);
+    this.adapter = adapter;
     if (this.demand && !this.closed) this.adapter.start(this.sink);
     this.reschedule();
   }
@@ -102,7 +107,7 @@ export class Producer {
   /** Hands a frame to a pushed source; throws a `TypeError` naming the source when there is none. */
   push(frame: unknown, metrics?: unknown): void {
     const adapter = this.adapter;
-    if (adapter.pace !== 'pushed') {
+    if (!('push' in adapter)) {
       throw new TypeError(
         `\`push()\` needs a stream created with \`source: 'push'\` (or switched with \`setSource('push')\`); this stream's source is '${adapter.name}'`,
       );

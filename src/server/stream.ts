@@ -6,8 +6,10 @@ import { MemoryChannel, type FrameChannel } from './channel/channel.js';
 import { attachRoute, pathnameOf } from './http/host.js';
 import { serveSnapshot } from './http/snapshot.js';
 import { UpgradeGate } from './http/upgrade.js';
+import { IngestEndpoint } from './ingest/endpoint.js';
 import { assertFrameSource, normalizePath, resolveOptions, type FrameStreamServerOptions, type ResolvedOptions } from './options.js';
 import { Producer } from './producer.js';
+import { IngestSource } from './sources/ingest.js';
 import type { FrameSource, FrameStreamServer, FrameStreamServerEvents, PushFrame, ServerStats, ViewerHandle } from './types.js';
 import { Audience } from './viewers/audience.js';
 import { Housekeeping } from './viewers/housekeeping.js';
@@ -41,6 +43,7 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
   private readonly housekeeping: Housekeeping;
   private readonly unsubscribe: () => void;
   private readonly detach: () => void;
+  private readonly ingest: { source: IngestSource; endpoint: IngestEndpoint } | undefined;
   private nextId = 1;
   private wasWatching = false;
   private closing: Promise<void> | undefined;
@@ -74,7 +77,8 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
       },
       error: reportError,
     });
-    this.producer.setSource(this.o.source);
+    this.ingest = this.o.ingest && this.openIngest();
+    if (!this.ingest) this.producer.setSource(this.o.source);
     this.housekeeping = new Housekeeping(this.audience, () => this.sharedMetrics(), this.o.heartbeatInterval, this.faults.report);
     this.gate = new UpgradeGate({
       options: this.o,
@@ -84,13 +88,18 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
       accept: (ws, req, identity) => this.accept(ws, req, identity),
       reportError,
     });
-    this.detach = attachRoute(this.o.server as HttpServer, {
-      paths: { ws: this.path, snapshot: this.snapshotPath },
-      hostClosing: () => void this.close(),
-      claimsUpgrade: (pathname) => normalizePath(pathname) === this.path,
-      upgrade: (req, socket, head) => this.gate.handle(req, socket, head),
-      request: (req, res) => this.handleRequest(req, res),
-    });
+    try {
+      this.detach = attachRoute(this.o.server as HttpServer, {
+        paths: { ws: this.path, snapshot: this.snapshotPath },
+        hostClosing: () => void this.close(),
+        claimsUpgrade: (pathname) => normalizePath(pathname) === this.path,
+        upgrade: (req, socket, head) => this.gate.handle(req, socket, head),
+        request: (req, res) => this.handleRequest(req, res),
+      });
+    } catch (err) {
+      this.ingest?.endpoint.close();
+      throw err;
+    }
     this.updateDemand();
   }
 
@@ -111,6 +120,7 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
   }
 
   setSource(source: FrameSource): void {
+    if (this.ingest) throw new TypeError("A stream with `ingest` takes its frames from its producer; `setSource()` cannot change that");
     assertFrameSource(source);
     this.producer.setSource(source);
   }
@@ -139,6 +149,9 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
       maxBufferedBytes: t.maxBuffered,
       rejectedConnections: this.gate.rejected,
       viewerErrors: this.faults.count,
+      ...(this.ingest && {
+        producer: { connected: this.ingest.endpoint.connected, offlineSince: this.ingest.source.offlineSince },
+      }),
     };
   }
 
@@ -158,6 +171,7 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
 
   private async shutdown(): Promise<void> {
     this.detach();
+    this.ingest?.endpoint.close();
     this.producer.close();
     this.housekeeping.stop();
     const open = [...this.audience].map(
@@ -241,7 +255,31 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
       ...(encodeMs !== undefined && { encodeMs }),
       ...(inferenceMs !== undefined && { inferenceMs }),
       ...(latest && { frameBytes: latest.payload.byteLength }),
+      // Numbers, so clients that predate them read them as figures and carry on.
+      ...(this.ingest && {
+        sourceOnline: this.ingest.source.online ? 1 : 0,
+        ...(this.ingest.source.offlineSince !== null && { sourceOfflineSince: this.ingest.source.offlineSince }),
+      }),
     };
+  }
+
+  private openIngest(): { source: IngestSource; endpoint: IngestEndpoint } {
+    const source = new IngestSource();
+    this.producer.useAdapter(source);
+    const endpoint = new IngestEndpoint({
+      server: this.o.server as HttpServer,
+      settings: this.o.ingest!,
+      limits: this.o,
+      stream: () => ({ path: this.path, width: this.o.width, height: this.o.height, fps: this.o.fps }),
+      watching: () => this.watching,
+      online: (online) => {
+        source.setOnline(online);
+        this.safeEmit('producer', online);
+      },
+      frame: (frame, metrics, done) => source.offer(frame, metrics, done),
+      reportError: (err) => this.reportError(err),
+    });
+    return { source, endpoint };
   }
 
   private updateDemand(): void {
@@ -251,6 +289,7 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
     else this.housekeeping.stop();
     if (watching !== this.wasWatching) {
       this.wasWatching = watching;
+      this.ingest?.endpoint.demand(watching);
       this.safeEmit('watching', watching);
     }
   }

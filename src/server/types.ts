@@ -104,6 +104,8 @@ export interface ServerStats {
   maxBufferedBytes: number;
   /** Upgrades refused (origin, authorization, viewer limit, handshake timeout). */
   rejectedConnections: number;
+  /** For a stream with `ingest`: whether a producer is connected, and since when none is (server wall clock). */
+  producer?: { connected: boolean; offlineSince: number | null };
   /** Messages or behaviour of viewers the stream refused (garbage, floods, oversize, dead peers), all counted; see the `viewerError` event. */
   viewerErrors: number;
 }
@@ -120,6 +122,8 @@ export interface FrameStreamServerEvents {
    * pause it while nobody watches (also readable as `stream.watching`).
    */
   watching: (watching: boolean) => void;
+  /** For a stream with `ingest`: its producer connected (`true`) or went away (`false`). */
+  producer: (connected: boolean) => void;
   /** A frame was produced and handed to the viewers. */
   frame: (meta: FrameMeta) => void;
   /**

@@ -9,6 +9,12 @@ export interface EncoderInput {
   frame: ValidFrame;
   metrics: FrameMetrics | undefined;
   captureTime: number;
+  /**
+   * Called once when the encoder is done with this frame: published,
+   * replaced in the waiting slot, failed, or dropped at close. A remote
+   * producer's credit comes back through it.
+   */
+  done?: () => void;
 }
 
 export interface EncoderOptions {
@@ -54,9 +60,12 @@ export class FrameEncoder {
 
   /** Encodes the frame, or parks it in the waiting slot (replacing any there) while {@link busy}. */
   submit(input: EncoderInput): void {
-    if (this.closed) return;
+    if (this.closed) return void input.done?.();
     if (this.busy) {
-      if (this.waiting) this.replaced++;
+      if (this.waiting) {
+        this.replaced++;
+        this.waiting.done?.();
+      }
       this.waiting = input;
       return;
     }
@@ -65,13 +74,14 @@ export class FrameEncoder {
 
   close(): void {
     this.closed = true;
+    this.waiting?.done?.();
     this.waiting = undefined;
   }
 
   // Two frames can be in the encoder at once and finish out of order. Each
   // takes a ticket when it enters and comes out strictly in ticket order, so
   // viewers see frames in order and none is thrown away for finishing late.
-  private async encode({ frame, metrics, captureTime }: EncoderInput): Promise<void> {
+  private async encode({ frame, metrics, captureTime, done: release }: EncoderInput): Promise<void> {
     const ticket = ++this.ticket;
     this.inFlight++;
     let done: EncodedImage | undefined;
@@ -94,6 +104,7 @@ export class FrameEncoder {
       this.inFlight--;
       this.finished.set(ticket, done);
       this.flush();
+      release?.();
       const waiting = this.waiting;
       if (waiting && !this.busy && !this.closed) {
         this.waiting = undefined;

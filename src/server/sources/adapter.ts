@@ -3,8 +3,12 @@ import type { ValidFrame } from './frames.js';
 
 /** Where an adapter hands its frames. */
 export interface FrameSink {
-  /** A validated frame, in a buffer the stream owns, with when it was captured. */
-  frame(frame: ValidFrame, metrics: FrameMetrics | undefined, captureTime: number): void;
+  /**
+   * A validated frame, in a buffer the stream owns, with when it was
+   * captured. `done` is called once the stream is through with it (shown,
+   * replaced by a newer one, or failed).
+   */
+  frame(frame: ValidFrame, metrics: FrameMetrics | undefined, captureTime: number, done?: () => void): void;
 }
 
 /**

@@ -1,0 +1,89 @@
+import type { RawData, WebSocket } from 'ws';
+import {
+  decodeProducerFrame,
+  FrameStreamError,
+  PRODUCER_CLOSE_CODES,
+  type DecodedProducerFrame,
+  type IngestServerMessage,
+} from '../../protocol/index.js';
+import { validateFrame, type FrameLimits, type ValidFrame } from '../sources/frames.js';
+
+export interface ProducerConnectionOptions {
+  limits: FrameLimits;
+  credits: number;
+  /** A validated frame; `done` must be called once the stream is through with it. */
+  frame(frame: ValidFrame, metrics: DecodedProducerFrame['header']['metrics'], done: () => void): void;
+  reportError(err: FrameStreamError): void;
+}
+
+const toBuffer = (data: RawData): Buffer =>
+  Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+
+/**
+ * One connected producer: reads its frames (checking every header against
+ * the bytes before trusting it), hands them to the stream, and returns a
+ * credit for each once the stream is through with it.
+ */
+export class ProducerConnection {
+  /** Frames sent by the producer and not yet given back as credit. */
+  inFlight = 0;
+  received = 0;
+
+  constructor(
+    readonly ws: WebSocket,
+    private readonly o: ProducerConnectionOptions,
+  ) {
+    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+  }
+
+  send(msg: IngestServerMessage): void {
+    if (this.ws.readyState === 1) this.ws.send(JSON.stringify(msg));
+  }
+
+  /** Closes the producer for breaking the protocol, and tells the app. */
+  refuse(err: FrameStreamError, code: number = PRODUCER_CLOSE_CODES.protocolError): void {
+    this.o.reportError(err);
+    if (this.ws.readyState === 1) this.ws.close(code, err.message.slice(0, 120));
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    if (!isBinary) {
+      return this.refuse(new FrameStreamError('ERR_PRODUCER_PROTOCOL', 'A producer sends binary frames only; it sent text'));
+    }
+    let decoded: DecodedProducerFrame;
+    let frame: ValidFrame;
+    try {
+      decoded = decodeProducerFrame(toBuffer(data));
+      frame = validateFrame(asPushFrame(decoded), this.o.limits, 'producer frame');
+    } catch (cause) {
+      const err =
+        cause instanceof FrameStreamError
+          ? cause
+          : new FrameStreamError('ERR_INVALID_FRAME', cause instanceof Error ? cause.message : String(cause), { cause });
+      return this.refuse(err);
+    }
+    if (decoded.header.target !== 0) {
+      return this.refuse(new FrameStreamError('ERR_PRODUCER_PROTOCOL', `Unknown frame target ${decoded.header.target}; v1 has only 0`));
+    }
+    this.received++;
+    this.inFlight++;
+    const frameId = decoded.header.frameId;
+    let freed = false;
+    this.o.frame(frame, decoded.header.metrics, () => {
+      if (freed) return;
+      freed = true;
+      this.inFlight--;
+      this.send({ type: 'credit', n: 1, frameId });
+    });
+  }
+}
+
+/** The decoded payload as the frame `push()` would take, for the same validation. */
+function asPushFrame({ header, payload }: DecodedProducerFrame): unknown {
+  if (header.format === 'jpeg') return payload;
+  if (header.format === 'uint8') return { data: payload, width: header.width, height: header.height, channels: header.channels };
+  // A Float32Array view needs 4-byte alignment; the payload's offset follows the metrics.
+  const aligned = payload.byteOffset % 4 === 0 ? payload : new Uint8Array(payload); // a copy at offset 0
+  const data = new Float32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4);
+  return { data, width: header.width, height: header.height, channels: header.channels };
+}

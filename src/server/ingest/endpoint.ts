@@ -1,0 +1,160 @@
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import {
+  FrameStreamError,
+  PRODUCER_CLOSE_CODES,
+  PRODUCER_HEADER_BYTES,
+  PRODUCER_SUBPROTOCOL,
+  type FrameMetrics,
+} from '../../protocol/index.js';
+import { attachRoute } from '../http/host.js';
+import { refuseUpgrade } from '../http/gate.js';
+import { normalizePath, type ResolvedIngest } from '../options.js';
+import type { FrameLimits, ValidFrame } from '../sources/frames.js';
+import { FailureLimiter, presentedToken, tokenMatches } from './auth.js';
+import { ProducerConnection } from './connection.js';
+
+export interface IngestEndpointOptions {
+  server: HttpServer;
+  settings: ResolvedIngest;
+  limits: FrameLimits;
+  stream: () => { path: string; width: number; height: number; fps: number };
+  watching: () => boolean;
+  /** A producer connected (true) or its connection ended (false). */
+  online(online: boolean): void;
+  frame(frame: ValidFrame, metrics: FrameMetrics | undefined, done: () => void): void;
+  reportError(err: FrameStreamError): void;
+}
+
+const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/**
+ * The producer's door: a WebSocket on its own path and subprotocol, on the
+ * same host server, for one producer at a time. It authenticates (token in
+ * constant time, or the app's hook), limits failed attempts per address,
+ * and hands each connection's frames to the stream.
+ */
+export class IngestEndpoint {
+  readonly path: string;
+  private readonly wss: WebSocketServer;
+  private readonly failures = new FailureLimiter();
+  private readonly detach: () => void;
+  private current: ProducerConnection | undefined;
+  private closed = false;
+
+  constructor(private readonly o: IngestEndpointOptions) {
+    this.path = normalizePath(o.settings.path);
+    this.wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      perMessageDeflate: false,
+      // The largest frame (float32 pixels take 4 bytes each for every byte
+      // they become), its header and the largest metrics a header can hold;
+      // ws closes anything larger with 1009 before reading it. Frames within
+      // this but over `maxFrameBytes` are refused by validation (4400).
+      maxPayload: 4 * o.limits.maxFrameBytes + PRODUCER_HEADER_BYTES + 0xffff,
+      handleProtocols: (protocols) => (protocols.has(PRODUCER_SUBPROTOCOL) ? PRODUCER_SUBPROTOCOL : false),
+    });
+    this.detach = attachRoute(o.server, {
+      paths: { ws: this.path, snapshot: false },
+      hostClosing: () => this.close(),
+      claimsUpgrade: (pathname) => normalizePath(pathname) === this.path,
+      upgrade: (req, socket, head) => void this.upgrade(req, socket, head),
+      request: () => false,
+    });
+  }
+
+  get connected(): boolean {
+    return this.current !== undefined;
+  }
+
+  /** Tells the producer whether anyone watches, so its model can pause. */
+  demand(watching: boolean): void {
+    this.current?.send({ type: 'demand', watching });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.detach();
+    this.current?.ws.close(1001, 'Server closing');
+    this.wss.close();
+  }
+
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => socket.destroy());
+    const address = req.socket.remoteAddress ?? 'unknown';
+    const offered = String(req.headers['sec-websocket-protocol'] ?? '')
+      .split(',')
+      .some((p) => p.trim() === PRODUCER_SUBPROTOCOL);
+    if (this.closed) return refuseUpgrade(socket, 503);
+    if (!offered) return refuseUpgrade(socket, 400);
+    const wait = this.failures.blockedFor(address);
+    if (wait > 0) return refuseUpgrade(socket, 429, { 'Retry-After': String(Math.ceil(wait / 1000)) });
+    let ok = false;
+    try {
+      ok = await this.authorized(req);
+    } catch (cause) {
+      this.o.reportError(new FrameStreamError('ERR_HOOK_FAILED', `\`authorizeProducer\` threw: ${errorText(cause)}`, { cause }));
+      return refuseUpgrade(socket, 500);
+    }
+    if (!ok) {
+      this.failures.fail(address);
+      this.o.reportError(new FrameStreamError('ERR_PRODUCER_REFUSED', `Refused a producer from ${address} on ${this.path}: not authorized`));
+      return refuseUpgrade(socket, 401);
+    }
+    if (this.closed || socket.destroyed) return void socket.destroy();
+    try {
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+    } catch (cause) {
+      this.o.reportError(new FrameStreamError('ERR_SOCKET', `Producer handshake failed: ${errorText(cause)}`, { cause }));
+      socket.destroy();
+    }
+  }
+
+  private async authorized(req: IncomingMessage): Promise<boolean> {
+    const { token, authorizeProducer } = this.o.settings;
+    if (token !== undefined && !tokenMatches(token, presentedToken(req))) return false;
+    if (authorizeProducer) return (await authorizeProducer(req)) === true;
+    return true;
+  }
+
+  private accept(ws: import('ws').WebSocket): void {
+    ws.on('error', (cause: Error & { code?: string }) => {
+      const code = cause.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'ERR_INVALID_FRAME' : 'ERR_SOCKET';
+      this.o.reportError(new FrameStreamError(code, `Producer on ${this.path}: ${cause.message}`, { cause }));
+    });
+    if (this.closed) return void ws.close(1001, 'Server closing');
+    const previous = this.current;
+    if (previous) {
+      if (!this.o.settings.replace) {
+        this.o.reportError(new FrameStreamError('ERR_PRODUCER_BUSY', `Refused a second producer on ${this.path}: one is connected`));
+        return void ws.close(PRODUCER_CLOSE_CODES.busy, 'Another producer is connected to this stream');
+      }
+      previous.ws.close(PRODUCER_CLOSE_CODES.replaced, 'Replaced by a newer producer');
+    }
+    const conn = new ProducerConnection(ws, {
+      limits: this.o.limits,
+      credits: this.o.settings.credits,
+      frame: (frame, metrics, done) => this.o.frame(frame, metrics, done),
+      reportError: (err) => this.o.reportError(err),
+    });
+    this.current = conn;
+    ws.on('close', () => {
+      if (this.current !== conn) return;
+      this.current = undefined;
+      this.o.online(false);
+    });
+    conn.send({
+      type: 'welcome',
+      version: 1,
+      credits: this.o.settings.credits,
+      maxFrameBytes: this.o.limits.maxFrameBytes,
+      stream: this.o.stream(),
+      watching: this.o.watching(),
+    });
+    this.o.online(true);
+  }
+}
+
