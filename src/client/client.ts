@@ -264,16 +264,9 @@ export class FrameStreamClient extends SafeEmitter {
     }
     this.probingBare = false;
     const { url } = this.opts;
-    const error = describeEnd({ url, code, reason, opened, socketError });
-    if (error) {
-      this.failure = toFailure(error, url, code);
-      this.emitSafe('error', error);
-    } else if (code !== 1000) {
-      // A drop says nothing beyond its close code, so it is not an `error`
-      // event, but a UI left in `reconnecting` or `error` can still show it.
-      const detail = reason ? `: ${reason}` : '';
-      this.failure = toFailure(new FrameStreamError('ERR_SOCKET', `The connection to ${url} was lost (close ${code}${detail})`), url, code);
-    }
+    const { error, failure } = describeEnd({ url, code, reason, opened, socketError });
+    if (failure) this.failure = failure;
+    if (error) this.emitSafe('error', error);
     this.refreshSnapshot();
     this.emitSafe('close', { code, reason });
     if (this.ws !== null || this._status === 'disconnected') return; // a listener reconnected or disconnected

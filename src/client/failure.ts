@@ -19,9 +19,19 @@ const REFUSALS: Record<number, { code: FrameStreamErrorCode; what: string } | un
   [CLOSE_CODES.full]: { code: 'ERR_TOO_MANY_CLIENTS', what: 'is full: too many viewers' },
 };
 
+/** What {@link describeEnd} makes of a connection that ended. */
+export interface EndDescription {
+  /** The `error` event to emit, or `null` when the end is no failure worth a word. */
+  error: FrameStreamError | null;
+  /** What the snapshot's `failure` becomes, or `null` to leave it (a close with 1000). */
+  failure: ConnectionFailure | null;
+}
+
 /**
- * The error to report for a connection that ended, or `null` for an end
- * that is no failure worth a word (a clean close, a drop without an error).
+ * The error to report for a connection that ended, and the failure for the
+ * snapshot. A drop of a working connection (an abnormal close without an
+ * error) says nothing beyond its close code, so it is no `error` event, but
+ * a UI left in `reconnecting` or `error` can still show it.
  *
  * A browser reports every refused handshake (nothing listening, a 404 for
  * a wrong path, a 401) as the same close 1006 with no detail, so a failure
@@ -30,7 +40,17 @@ const REFUSALS: Record<number, { code: FrameStreamErrorCode; what: string } | un
  * framestream.v1 client says why instead: it accepts the handshake and closes
  * at once with one of {@link CLOSE_CODES}.
  */
-export function describeEnd({ url, code, reason, opened, socketError }: EndedConnection): FrameStreamError | null {
+export function describeEnd(end: EndedConnection): EndDescription {
+  const { url, code, reason } = end;
+  const error = errorFor(end);
+  if (error) return { error, failure: toFailure(error, url, code) };
+  if (code === 1000) return { error: null, failure: null };
+  const detail = reason ? `: ${reason}` : '';
+  const lost = new FrameStreamError('ERR_SOCKET', `The connection to ${url} was lost (close ${code}${detail})`);
+  return { error: null, failure: toFailure(lost, url, code) };
+}
+
+function errorFor({ url, code, reason, opened, socketError }: EndedConnection): FrameStreamError | null {
   const refusal = REFUSALS[code];
   if (refusal) {
     const detail = reason ? `: ${reason}` : '';
