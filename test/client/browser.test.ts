@@ -16,6 +16,7 @@ const PAGE = `<!doctype html>
 <title>framestream client</title>
 <script type="module">
   import { FrameStreamClient } from '/client.js';
+  window.FrameStreamClient = FrameStreamClient;
   const result = { statuses: [], frames: [], decoded: [], latency: [], errors: [], open: null };
   window.result = result;
   // A relative URL: the client resolves it against the page.
@@ -110,6 +111,44 @@ describe('FrameStreamClient in Chromium', () => {
     for (const f of result.frames) expect(f).toMatchObject({ width: 96, height: 64, latencyMs: null, metrics: null });
     expect(result.decoded.slice(0, 3)).toEqual([[96, 64], [96, 64], [96, 64]]);
     expect(result.latency).toEqual([]);
+    await page.close();
+  });
+
+  it('stays framed when a reconnect is refused once (503), though the browser tells that refusal from no other', async () => {
+    const { page, server } = await openPage('framed');
+    const from = server.handshakes;
+    server.opts.refuse = (n) => (n === from ? 503 : false);
+    for (const ws of server.sockets) ws.terminate();
+    await page.waitForFunction(() => (window as any).client.status === 'reconnecting', undefined, { timeout: 20_000 });
+    await page.waitForFunction(() => (window as any).client.status === 'connected', undefined, { timeout: 20_000 });
+    expect(await page.evaluate(() => (window as any).result.open)).toMatchObject({ framed: true });
+    expect(await page.evaluate(() => (window as any).client.getStats().framed)).toBe(true);
+    expect(server.askedFor.slice(from).every((asked) => asked.includes('framestream.v1'))).toBe(true);
+    await page.close();
+  });
+
+  it('names the URL when a wrong path is refused, and settles in status error after maxConnectAttempts', async () => {
+    const { page, server } = await openPage('framed');
+    server.opts.refuse = (_, req) => (req.url === '/ws/test/' ? false : 404);
+    const outcome = await page.evaluate(
+      () =>
+        new Promise<{ errors: string[]; failure: unknown; status: string }>((resolve) => {
+          const errors: string[] = [];
+          const client = new (window as any).FrameStreamClient({ url: '/ws/tset/', maxConnectAttempts: 2, initialDelayMs: 10 });
+          client.on('error', (e: { code: string; message: string }) => errors.push(`${e.code} ${e.message}`));
+          client.on('status', (status: string) => {
+            if (status === 'error') resolve({ errors, failure: client.getSnapshot().failure, status });
+          });
+          client.connect();
+        }),
+    );
+    const url = `ws://127.0.0.1:${server.port}/ws/tset/`;
+    expect(outcome.errors).toEqual([
+      `ERR_UNREACHABLE Could not connect to ${url}: nothing answered there, or the server refused the WebSocket (check the host, port and path)`,
+      `ERR_UNREACHABLE Could not connect to ${url}: nothing answered there, or the server refused the WebSocket (check the host, port and path)`,
+      `ERR_RECONNECT_EXHAUSTED Gave up connecting to ${url} after 2 failed attempts: Could not connect to ${url}: nothing answered there, or the server refused the WebSocket (check the host, port and path)`,
+    ]);
+    expect(outcome.failure).toMatchObject({ code: 'ERR_UNREACHABLE', url, closeCode: 1006 });
     await page.close();
   });
 
