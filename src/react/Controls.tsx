@@ -144,7 +144,10 @@ export function Controls(props: ControlsProps) {
       data-testid="framestream-controls"
       data-status={status}
       data-dragging={dragging ? '' : undefined}
-      style={{ left: position.x, top: position.y }}
+      // Fixed by the component itself: the drag works in viewport
+      // coordinates, so the panel is placed the same with or without the
+      // stylesheet, above whatever it was rendered beside.
+      style={{ position: 'fixed', left: position.x, top: position.y }}
       className={props.className ? `fs-controls ${props.className}` : 'fs-controls'}
     >
       <div className="fs-controls-header">
