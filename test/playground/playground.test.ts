@@ -101,6 +101,22 @@ describe('playground', { timeout: 120_000 }, () => {
       expect(pixelDifference(a, b)).toBeGreaterThan(0);
       expect(await page.getByTestId('source-pattern').getAttribute('aria-checked')).toBe('true');
     });
+    it('shows a real latency within seconds of switching source, never 0 ms', async () => {
+      view = await openPlayground(chromium.browser, `${server.url}/?source=pattern`);
+      const { page } = view;
+      await connectAndWaitForFrames(page);
+      await page.getByTestId('source-noise').click();
+      // Read the p50 the panel shows four times a second for 4 s: "—" while
+      // not yet measured is fine, a 0 (a clock estimate gone wrong, as seen
+      // for 3-4 s after a switch) is not, and a real figure must come.
+      const readings: string[] = [];
+      for (let i = 0; i < 16; i++) {
+        await page.waitForTimeout(250);
+        readings.push((await page.getByTestId('metric-latency').getAttribute('data-value')) ?? '');
+      }
+      expect(readings.filter((r) => r !== '' && Number(r) === 0)).toEqual([]);
+      expect(readings.slice(-4).every((r) => Number(r) > 0)).toBe(true);
+    });
   });
 
   describe('#panel', () => {
