@@ -18,6 +18,8 @@ const entries = {
   'server/index': 'src/server/index.ts',
   'server/browser': 'src/server/browser.ts',
   'client/index': 'src/client/index.ts',
+  'producer/index': 'src/producer/index.ts',
+  'producer/browser': 'src/producer/browser.ts',
   'vite/index': 'src/vite/index.ts',
 };
 
