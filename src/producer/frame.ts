@@ -17,6 +17,12 @@ function dimension(name: string, v: unknown): number {
 export interface CheckedFrame {
   header: Omit<ProducerFrameHeader, 'frameId' | 'target' | 'metrics'>;
   payload: Uint8Array;
+  /**
+   * What the server holds against its `maxFrameBytes`: a JPEG's bytes, or
+   * raw pixels' values (one byte each once a float becomes 8-bit), so a
+   * float32 payload may be four times as large.
+   */
+  size: number;
 }
 
 /**
@@ -35,7 +41,7 @@ export function checkFrame(frame: unknown, name = 'frame'): CheckedFrame {
       );
     }
     // Width and height travel as 0: the server reads them from the JPEG.
-    return { header: { format: 'jpeg', width: 0, height: 0, channels: 0 }, payload: frame };
+    return { header: { format: 'jpeg', width: 0, height: 0, channels: 0 }, payload: frame, size: frame.byteLength };
   }
   if (typeof frame !== 'object' || frame === null || ArrayBuffer.isView(frame)) {
     throw new TypeError(`Expected \`${name}\` to be JPEG bytes (Uint8Array) or { data, width, height, channels }, got ${describe(frame)}`);
@@ -63,7 +69,7 @@ export function checkFrame(frame: unknown, name = 'frame'): CheckedFrame {
   // little-endian on every platform Node supports, as the protocol wants.
   const payload = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const format = data instanceof Float32Array ? 'float32' : 'uint8';
-  return { header: { format, width: w, height: h, channels }, payload };
+  return { header: { format, width: w, height: h, channels }, payload, size: expected };
 }
 
 // A running sum turns NaN as soon as one value is NaN, so the common case is
@@ -92,8 +98,8 @@ export function checkMetrics(metrics: unknown, name = 'metrics'): FrameMetrics |
 export interface OutgoingFrame {
   frameId: number;
   message: Uint8Array;
-  /** Payload bytes, compared with the server's `maxFrameBytes`. */
-  payloadBytes: number;
+  /** Compared with the server's `maxFrameBytes` ({@link CheckedFrame.size}). */
+  size: number;
 }
 
 /**
@@ -102,5 +108,5 @@ export interface OutgoingFrame {
  */
 export function buildFrame(frame: CheckedFrame, metrics: FrameMetrics | undefined, frameId: number): OutgoingFrame {
   const message = encodeProducerFrame({ ...frame.header, target: 0, frameId, metrics }, frame.payload);
-  return { frameId, message, payloadBytes: frame.payload.byteLength };
+  return { frameId, message, size: frame.size };
 }

@@ -105,8 +105,9 @@ export class FrameProducer extends ProducerEmitter {
     const checked = checkFrame(frame);
     const checkedMetrics = checkMetrics(metrics);
     const max = this.admitted?.maxFrameBytes;
-    if (max !== undefined && checked.payload.byteLength > max) {
-      throw new RangeError(`Expected \`frame\` to be at most ${max} bytes (the server's \`maxFrameBytes\`), got ${checked.payload.byteLength}`);
+    if (max !== undefined && checked.size > max) {
+      const what = checked.header.format === 'jpeg' ? 'bytes' : 'values';
+      throw new RangeError(`Expected \`frame\` to be at most ${max} ${what} (the server's \`maxFrameBytes\`), got ${checked.size}`);
     }
     if (this._status === 'closed') return false;
     const out = buildFrame(checked, checkedMetrics, this.nextFrameId);
@@ -197,10 +198,10 @@ export class FrameProducer extends ProducerEmitter {
 
   private transmit(frame: OutgoingFrame): void {
     const max = this.admitted?.maxFrameBytes ?? Infinity;
-    if (frame.payloadBytes > max) {
+    if (frame.size > max) {
       // Held from before a reconnect to a server with a lower limit.
       this.gate.credit(1);
-      return this.report('ERR_INVALID_FRAME', `Dropped frame ${frame.frameId}: ${frame.payloadBytes} bytes, over the server's \`maxFrameBytes\` of ${max}`);
+      return this.report('ERR_INVALID_FRAME', `Dropped frame ${frame.frameId}: size ${frame.size}, over the server's \`maxFrameBytes\` of ${max}`);
     }
     try {
       this.conn?.send(frame.message);
