@@ -1,0 +1,28 @@
+"""Send frames from a model in Python to a framestream stream's ingest endpoint.
+
+``Producer`` for scripts and torch loops, ``AsyncProducer`` for asyncio code;
+both speak ``framestream.producer.v1`` (docs/producers.md) through the same
+protocol core. Depends only on ``websockets``; numpy and PIL frames work when
+those are installed.
+"""
+
+from .aio import AsyncProducer
+from .errors import ProducerError
+from .policy import Backoff, ProducerStats
+from .protocol import SUBPROTOCOL, FrameHeader, ProtocolError, decode_frame, encode_frame
+from .sync import Producer
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AsyncProducer",
+    "Backoff",
+    "FrameHeader",
+    "Producer",
+    "ProducerError",
+    "ProducerStats",
+    "ProtocolError",
+    "SUBPROTOCOL",
+    "decode_frame",
+    "encode_frame",
+]

@@ -1,0 +1,53 @@
+"""The few places where websockets' versions differ.
+
+Debian 12 ships websockets 10.4, whose client is ``websockets.connect``
+with ``extra_headers``. From 13 on, ``websockets.asyncio.client.connect`` is
+the maintained client and takes ``additional_headers``; a refused upgrade
+raises ``InvalidStatus`` (with ``.response``) instead of
+``InvalidStatusCode`` (with ``.status_code``). Everything else this library
+uses (``send``, ``async for``, ``close``, ``close_code``, ``subprotocol``) is
+the same in both.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Optional, Tuple
+
+import websockets
+from websockets.exceptions import ConnectionClosed  # noqa: F401  (re-exported)
+
+try:  # websockets >= 13
+    from websockets.asyncio.client import connect as _connect
+
+    _HEADERS_ARG = "additional_headers"
+except ImportError:  # websockets 10-12 (Debian 12: 10.4)
+    _connect = websockets.connect  # type: ignore[assignment]
+    _HEADERS_ARG = "extra_headers"
+
+VERSION: str = getattr(websockets, "__version__", "unknown")
+
+
+async def open_connection(url: str, subprotocol: str, headers: Mapping[str, str], open_timeout: float) -> Any:
+    kwargs = {
+        "subprotocols": [subprotocol],
+        _HEADERS_ARG: dict(headers),
+        "open_timeout": open_timeout,
+        # The server sends small JSON messages only.
+        "max_size": 1 << 20,
+        # Frames are JPEG or noise-like floats: deflate would cost the model's
+        # CPU for little, and framestream's server does not offer it anyway.
+        "compression": None,
+    }
+    return await _connect(url, **kwargs)
+
+
+def refused_status(exc: BaseException) -> Optional[Tuple[int, Optional[str]]]:
+    """``(status, Retry-After)`` when ``exc`` is an upgrade answered with another HTTP status."""
+    response = getattr(exc, "response", None)
+    if response is not None and isinstance(getattr(response, "status_code", None), int):
+        return response.status_code, response.headers.get("Retry-After")
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int):
+        headers = getattr(exc, "headers", None)
+        return status, headers.get("Retry-After") if headers is not None else None
+    return None
