@@ -51,11 +51,16 @@ export interface UseFrameStreamResult {
   status: ClientStatus;
   /** Live figures for display; replaced only when something visible changes. */
   metrics: StreamMetrics;
-  /** The client's snapshot as it is, for anything `metrics` does not surface. */
+  /**
+   * The client's snapshot as it is, for anything `metrics` does not surface,
+   * such as `failure` (the last connection failure, for a Retry in status
+   * `'error'`); `null` while there is no client.
+   */
   snapshot: ClientSnapshot | null;
   /**
-   * The client, `null` during server rendering and before the first effect:
-   * a `WorkerFrameStreamClient` or a `FrameStreamClient` (see `thread`).
+   * The client, `null` during server rendering, before the first effect,
+   * and while there is no `url` or `enabled` is false: a
+   * `WorkerFrameStreamClient` or a `FrameStreamClient` (see `thread`).
    */
   client: StreamClient | null;
   connect: () => void;
