@@ -10,7 +10,8 @@ import {
   waitForStatus,
   type PlaygroundPage,
 } from './browser.js';
-import { assertBuilt, canvasCounter, pixelDifference, sampleCanvas, startPlayground, waitFor, type CanvasSample, type PlaygroundProcess } from './support.js';
+import sharp from 'sharp';
+import { assertBuilt, canvasCounter, HIDE_OVERLAYS, pixelDifference, sampleCanvas, startPlayground, waitFor, type CanvasSample, type PlaygroundProcess } from './support.js';
 
 describe('playground', { timeout: 120_000 }, () => {
   let server: PlaygroundProcess;
@@ -214,6 +215,32 @@ describe('playground', { timeout: 120_000 }, () => {
       await page.getByTestId('fit-contain').click();
       await waitForMoreFrames(page, 3);
       expect(await leftEdge(page)).toBeLessThan(0.05);
+    });
+
+    it('shows the pattern\'s frame counter whole in cover on a 1280x800 screen', async () => {
+      view = await openPlayground(chromium.browser, `${server.url}/?source=pattern&fit=cover`, { viewport: { width: 1280, height: 800 } });
+      const { page } = view;
+      await connectAndWaitForFrames(page);
+      // The counter is white digits on a black box, the only black in the
+      // pattern: cover crops the 512x512 frame to its middle 320 rows, so the
+      // box must sit inside the canvas, clear of every edge.
+      const png = await page.locator('canvas').first().screenshot({ style: HIDE_OVERLAYS });
+      const { data, info } = await sharp(png).resize(320, 200, { fit: 'fill' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      let [left, top, right, bottom] = [info.width, info.height, -1, -1];
+      for (let y = 0; y < info.height; y++) {
+        for (let x = 0; x < info.width; x++) {
+          const i = (y * info.width + x) * 3;
+          if (Math.max(data[i]!, data[i + 1]!, data[i + 2]!) < 12) {
+            [left, top, right, bottom] = [Math.min(left, x), Math.min(top, y), Math.max(right, x), Math.max(bottom, y)];
+          }
+        }
+      }
+      expect(right - left).toBeGreaterThan(40);
+      expect(bottom - top).toBeGreaterThan(20);
+      expect(left).toBeGreaterThan(0);
+      expect(top).toBeGreaterThan(0);
+      expect(right).toBeLessThan(info.width - 1);
+      expect(bottom).toBeLessThan(info.height - 1);
     });
 
     it('opens in cover with ?fit=cover', async () => {

@@ -110,7 +110,7 @@ export interface CanvasSample {
 }
 
 // The panels float over the canvas; hidden for the shot so only frames count.
-const HIDE_OVERLAYS = '[data-testid="framestream-controls"], [data-testid="source-picker"] { visibility: hidden !important; }';
+export const HIDE_OVERLAYS = '[data-testid="framestream-controls"], [data-testid="source-picker"] { visibility: hidden !important; }';
 
 /**
  * What the canvas shows, read the way a user sees it: a screenshot of the
