@@ -1,8 +1,9 @@
 import sharp from 'sharp';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { ClockOffsetEstimator } from '../../src/client/clock-offset.js';
 import { FrameStreamClient, readJpegSize } from '../../src/client/index.js';
+import { Heartbeat } from '../../src/client/heartbeat.js';
 import { FpsMeter, RollingWindow } from '../../src/client/meters.js';
 import { StreamStats } from '../../src/client/stats.js';
 
@@ -156,6 +157,60 @@ describe('StreamStats', () => {
     // A new connection keeps the totals.
     stats.startConnection(0);
     expect([stats.framesDropped, stats.framesCapped]).toEqual([2, 7]);
+  });
+});
+
+describe('Heartbeat', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  function setup(pingInterval: number, idleTimeoutMs = 0) {
+    vi.useFakeTimers();
+    const sent: number[] = [];
+    const dead: number[] = [];
+    let roundTrips = 0;
+    const heartbeat = new Heartbeat(
+      { pingInterval, idleTimeoutMs },
+      { send: (ping) => sent.push(ping.id), roundTrips: () => roundTrips, dead: (ms) => dead.push(ms) },
+    );
+    const pong = () => {
+      roundTrips++;
+      heartbeat.heard();
+      heartbeat.ponged();
+    };
+    return { heartbeat, sent, dead, pong };
+  }
+
+  it('pings quickly after each of the first pongs, then at pingInterval', () => {
+    const { heartbeat, sent, pong } = setup(2000);
+    heartbeat.start();
+    expect(sent).toEqual([1]);
+    for (let i = 0; i < 3; i++) {
+      pong();
+      vi.advanceTimersByTime(200);
+    }
+    expect(sent).toEqual([1, 2, 3, 4]);
+    pong(); // the fourth round trip: no more quick pings
+    vi.advanceTimersByTime(1000);
+    expect(sent).toEqual([1, 2, 3, 4]);
+    vi.advanceTimersByTime(1000);
+    expect(sent).toEqual([1, 2, 3, 4, 5]);
+    heartbeat.stop();
+  });
+
+  it('adds no quick pings when pingInterval is that short already, and calls a silent peer dead', () => {
+    const { heartbeat, sent, dead, pong } = setup(100, 300);
+    heartbeat.start();
+    pong();
+    vi.advanceTimersByTime(99);
+    expect(sent).toEqual([1]);
+    vi.advanceTimersByTime(1);
+    expect(sent).toEqual([1, 2]);
+    vi.advanceTimersByTime(300);
+    expect(dead).toEqual([300]);
+    vi.advanceTimersByTime(10_000);
+    expect(sent.length).toBe(4); // stopped once dead
   });
 });
 
