@@ -43,7 +43,7 @@ export class Producer {
   private timer: NodeJS.Timeout | undefined;
   private t0 = 0;
   private n = 0;
-  private still: { frame: ValidFrame; jpeg: Promise<Buffer> } | undefined;
+  private still: { frame: ValidFrame; jpeg: Promise<Buffer>; pending: boolean } | undefined;
   private readonly sink = {
     frame: (frame: ValidFrame, metrics: FrameMetrics | undefined, captureTime: number, done?: () => void) =>
       this.encoder.submit({ frame, metrics, captureTime, done }),
@@ -124,21 +124,19 @@ export class Producer {
    */
   async snapshot(latest: EncodedFrame | undefined): Promise<Uint8Array | undefined> {
     if (latest && this.producing) return latest.payload;
+    // Concurrent requests for a built-in's fresh frame share one render and encode.
+    if (this.still?.pending && this.adapter.pace === 'timed') return this.still.jpeg;
     const frame = this.adapter.still();
     if (!frame) return latest?.payload;
     if (frame.kind === 'jpeg') return frame.bytes;
-    if (this.still?.frame !== frame) {
-      // Shared by concurrent requests for the same frame; a pattern or noise
-      // frame is rendered anew each time, so only its in-flight encode is shared.
-      const jpeg = encodeJpeg(frame, this.o.quality);
-      const entry = { frame, jpeg };
-      this.still = entry;
-      void jpeg.then(
-        () => this.adapter.pace === 'timed' && this.still === entry && (this.still = undefined),
-        () => this.still === entry && (this.still = undefined),
-      );
-    }
-    return this.still.jpeg;
+    if (this.still?.frame === frame) return this.still.jpeg; // a held frame is encoded once
+    const entry = { frame, jpeg: encodeJpeg(frame, this.o.quality), pending: true };
+    this.still = entry;
+    entry.jpeg.then(
+      () => (entry.pending = false),
+      () => this.still === entry && (this.still = undefined), // the caller reports the failure
+    );
+    return entry.jpeg;
   }
 
   close(): void {
