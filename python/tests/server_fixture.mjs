@@ -10,6 +10,7 @@
 //   GET  /fixture/stats            upgrade requests per path, and the proxy's counts
 //   POST /fixture/jpeg             a JPEG in; its size and mean colour (sharp) out
 //   POST /fixture/producer-frame   a producer frame in; what the TypeScript decoder reads
+//   GET  /fixture/make-jpeg?width=&height=&r=&g=&b=   a one-colour JPEG
 //
 // and /proxy/ingest/model, a WebSocket relay to the ingest endpoint that
 // counts frames going in and credits coming back, so a test can measure the
@@ -64,6 +65,17 @@ async function fixtureRoute(req, res) {
         channels: meta.channels,
         mean: stats.channels.map((c) => c.mean),
       });
+    }
+    if (pathname === '/fixture/make-jpeg') {
+      const q = new URL(req.url, 'http://x').searchParams;
+      const n = (k) => Number(q.get(k));
+      const jpeg = await sharp({
+        create: { width: n('width'), height: n('height'), channels: 3, background: { r: n('r'), g: n('g'), b: n('b') } },
+      })
+        .jpeg({ quality: 90 })
+        .toBuffer();
+      res.writeHead(200, { 'content-type': 'image/jpeg' });
+      return res.end(jpeg);
     }
     if (pathname === '/fixture/producer-frame') {
       const body = await readBody(req);
