@@ -1,6 +1,7 @@
 import { FrameStreamError, SUBPROTOCOL } from '../protocol/index.js';
 import { describeEnd, toFailure } from './failure.js';
 import { Heartbeat } from './heartbeat.js';
+import { WireFormat } from './wire-format.js';
 import type { FrameMetrics, ServerMetrics, StreamInfo } from '../protocol/index.js';
 import { checkMaxFps, resolveClientOptions, serializeControlData, type ResolvedClientOptions } from './options.js';
 import { handleMessage, type Receiver } from './receive.js';
@@ -11,10 +12,6 @@ import { StreamStats } from './stats.js';
 import type { ClientSnapshot, ClientStats, ClientStatus, ConnectionFailure, FrameStreamClientOptions, WebSocketLike } from './types.js';
 
 const OPEN = 1;
-// `ws` names the reason when a server picks no subprotocol although one was
-// offered; browsers give no reason for any failed handshake
-// (`ws`: 'Server sent no subprotocol'). Other runtimes word it their own way.
-const NO_SUBPROTOCOL = /subprotocol|sec-websocket-protocol/i;
 
 /**
  * Receives a framestream (or a bare-JPEG WebSocket stream), reconnects when
@@ -53,18 +50,8 @@ export class FrameStreamClient extends SafeEmitter {
   private destroyed = false;
   /** The last connection failure, for the snapshot; cleared once connected. */
   private failure: ConnectionFailure | null = null;
-  /**
-   * Ask for no subprotocol: `mode: 'bare'`, or `'auto'` found a bare server
-   * since the last `connect()`.
-   */
-  private bare: boolean;
-  /**
-   * A framestream.v1 connection was open on this client once: its server is
-   * no bare-JPEG server, so a failed handshake later is never taken for one.
-   */
-  private everFramed = false;
-  /** This socket is the one-off try without the subprotocol (see {@link onClose}). */
-  private probingBare = false;
+  /** Whether to ask for framestream.v1, and the `auto` mode's fallback to bare. */
+  private readonly wire: WireFormat;
   private readonly heartbeat: Heartbeat;
   private timers: { hello?: ReturnType<typeof setTimeout>; fps?: ReturnType<typeof setInterval> } = {};
 
@@ -73,7 +60,7 @@ export class FrameStreamClient extends SafeEmitter {
     super();
     this.opts = resolveClientOptions(options);
     this.maxFps = this.opts.maxFps;
-    this.bare = this.opts.mode === 'bare';
+    this.wire = new WireFormat(this.opts.mode);
     this.stats = new StreamStats(this.opts.latencyWindow);
     const { policy, stableAfterMs, stopOnCloseCodes, maxConnectAttempts, maxRetryTimeMs, url } = this.opts;
     this.reconnector = new Reconnector(policy, stableAfterMs, { stopOnCloseCodes, maxConnectAttempts, maxRetryTimeMs }, url);
@@ -100,10 +87,7 @@ export class FrameStreamClient extends SafeEmitter {
     if (this.destroyed) throw new Error('FrameStreamClient was destroyed; create a new one');
     if (this._status !== 'disconnected' && this._status !== 'error') return;
     this.reconnector.reset();
-    // A bare server found by `auto` is not remembered across connect():
-    // the server may have changed, and the finding may have been a refusal.
-    this.bare = this.opts.mode === 'bare';
-    this.probingBare = false;
+    this.wire.reset();
     this.setStatus('connecting');
     this.openSocket();
   }
@@ -195,7 +179,7 @@ export class FrameStreamClient extends SafeEmitter {
     let ws: WebSocketLike;
     const { WebSocket, url } = this.opts;
     try {
-      ws = this.bare || this.probingBare ? new WebSocket(url) : new WebSocket(url, SUBPROTOCOL);
+      ws = this.wire.asksFramed ? new WebSocket(url, SUBPROTOCOL) : new WebSocket(url);
     } catch (cause) {
       // Only a URL the runtime refuses gets here; retrying cannot help.
       const error = new FrameStreamError('ERR_SOCKET', `Cannot open a WebSocket to ${url}`, { cause });
@@ -223,10 +207,8 @@ export class FrameStreamClient extends SafeEmitter {
 
   private onOpen(ws: WebSocketLike): void {
     this.opened = true;
-    if (this.probingBare) this.bare = true; // the try without the subprotocol worked: a bare server
-    this.probingBare = false;
     this.framed = ws.protocol === SUBPROTOCOL;
-    if (this.framed) this.everFramed = true;
+    this.wire.opened(this.framed);
     this.stream = null;
     this.stats.startConnection(performance.now(), this.framed && this.maxFps !== null);
     this.timers.fps = setInterval(() => this.onFpsTick(), this.opts.fpsInterval);
@@ -250,19 +232,9 @@ export class FrameStreamClient extends SafeEmitter {
   private onClose(code: number, reason: string): void {
     const { opened, socketError } = this;
     this.endConnection();
-    // A server that picks no subprotocol when offered one fails the
-    // handshake, in `ws` (which says so) and in browsers (which say nothing
-    // about any failure). In `auto` mode, such a failure is followed at once
-    // by one try without the subprotocol; if that one opens, the server is
-    // taken for a bare-JPEG server until the next connect(). But a browser
-    // reports a refused handshake (401, 503) the same way, so once this
-    // client has seen the server speak framestream.v1 it never falls back.
-    const mayBeBare = socketError === '' || (socketError !== null && NO_SUBPROTOCOL.test(socketError));
-    if (this.opts.mode === 'auto' && !this.everFramed && !this.bare && !this.probingBare && !opened && mayBeBare) {
-      this.probingBare = true;
-      return this.openSocket();
-    }
-    this.probingBare = false;
+    // A handshake that may have failed for want of a subprotocol: try once
+    // without (see WireFormat).
+    if (this.wire.closed(opened, socketError)) return this.openSocket();
     const { url } = this.opts;
     const { error, failure } = describeEnd({ url, code, reason, opened, socketError });
     if (failure) this.failure = failure;

@@ -4,6 +4,7 @@ import WebSocket from 'ws';
 import { ClockOffsetEstimator } from '../../src/client/clock-offset.js';
 import { FrameStreamClient, readJpegSize } from '../../src/client/index.js';
 import { Heartbeat } from '../../src/client/heartbeat.js';
+import { WireFormat } from '../../src/client/wire-format.js';
 import { FpsMeter, RollingWindow } from '../../src/client/meters.js';
 import { StreamStats } from '../../src/client/stats.js';
 
@@ -211,6 +212,33 @@ describe('Heartbeat', () => {
     expect(dead).toEqual([300]);
     vi.advanceTimersByTime(10_000);
     expect(sent.length).toBe(4); // stopped once dead
+  });
+});
+
+describe('WireFormat', () => {
+  it("tries once without the subprotocol after a silent failure in 'auto', until framestream.v1 was seen", () => {
+    const wire = new WireFormat('auto');
+    expect(wire.asksFramed).toBe(true);
+    expect(wire.closed(false, '')).toBe(true); // a browser's silent failure: try bare once
+    expect(wire.asksFramed).toBe(false);
+    expect(wire.closed(false, '')).toBe(false); // the bare try failed too: no second one
+    expect(wire.asksFramed).toBe(true);
+    expect(wire.closed(false, 'connect ECONNREFUSED')).toBe(false); // `ws` says why, and it is not that
+    wire.opened(true);
+    expect(wire.closed(false, '')).toBe(false); // a framestream server refused once: no fallback
+    expect(wire.asksFramed).toBe(true);
+  });
+
+  it('keeps a bare server found by the try until reset (connect())', () => {
+    const wire = new WireFormat('auto');
+    wire.closed(false, 'Server sent no subprotocol');
+    wire.opened(false);
+    expect(wire.asksFramed).toBe(false);
+    wire.closed(true, null);
+    expect(wire.asksFramed).toBe(false);
+    wire.reset();
+    expect(wire.asksFramed).toBe(true);
+    expect(new WireFormat('bare').asksFramed).toBe(false);
   });
 });
 
