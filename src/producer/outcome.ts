@@ -16,10 +16,10 @@ const FAILURES_PER_MINUTE = 5;
 
 /**
  * Reads why a connection ended. A refusal that retrying cannot fix (a token
- * refused, replaced by a newer producer, not an ingest endpoint) stops;
- * another producer on the stream (4409) is retried, but slowly; a 429 waits
- * as long as `Retry-After` says; anything else (the server restarting,
- * network trouble) is retried on the backoff.
+ * refused, replaced by a newer producer, an HTTP answer that says this is
+ * no ingest endpoint) stops; another producer on the stream (4409) is
+ * retried, but slowly; a 429 waits as long as `Retry-After` says; anything
+ * else (the server restarting, network trouble) is retried on the backoff.
  *
  * @param reported the server already explained itself in an `error` message
  */
@@ -41,7 +41,10 @@ export function judgeEnd(end: ConnectionEnd, opts: { busyRetryMs: number; url: s
   if (httpStatus === 400) {
     return refused(`${opts.url} did not accept the subprotocol framestream.producer.v1 (HTTP 400): is it the stream's ingest path?`);
   }
-  if (httpStatus !== undefined && httpStatus >= 400 && httpStatus < 500 && httpStatus !== 408) {
+  // Any other answer but a server error or a timeout (a proxy's 502 while
+  // the server restarts) says this is no ingest endpoint: an app's 200 or
+  // 404, a redirect. Retrying would hide a wrong URL.
+  if (httpStatus !== undefined && httpStatus < 500 && httpStatus !== 408) {
     return refused(`${opts.url} answered the handshake with HTTP ${httpStatus}: is it the stream's ingest path?`);
   }
   if (code === PRODUCER_CLOSE_CODES.busy) {
