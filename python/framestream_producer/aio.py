@@ -277,6 +277,7 @@ class AsyncProducer:
         """Runs one connection to its end; returns whether it was welcomed and why it ended."""
         self._ws = ws
         welcomed = False
+        server_reported = False
         error: Optional[ProducerError] = None
         if ws.subprotocol != SUBPROTOCOL:
             await ws.close(1002, "expected framestream.producer.v1")
@@ -303,6 +304,7 @@ class AsyncProducer:
                 elif kind == "demand":
                     self._set_watching(msg["watching"])
                 else:
+                    server_reported = True
                     code, message = str(msg.get("code", "ERR_PRODUCER_PROTOCOL")), str(msg.get("message", ""))
                     self._call(self.on_error, ProducerError(code, "server", f"The server reported {code}: {message}"))
                 assert self._wake is not None
@@ -326,6 +328,8 @@ class AsyncProducer:
             self._notify()
         if error is None:
             error = closed_by_server(ws.close_code, ws.close_reason or "", self.url)
+            if server_reported and error is not None and error.close_code in (4400, 1009):
+                error = None  # the server's `error` message already said why
         return welcomed, error
 
     async def _write(self, ws: Any) -> None:

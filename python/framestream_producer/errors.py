@@ -14,8 +14,9 @@ class ProducerError(Exception):
     ``ERR_PRODUCER_BUSY``, ``ERR_PRODUCER_PROTOCOL``, ``ERR_UNREACHABLE``, or
     whatever code a server ``error`` message carried); ``reason`` says why in
     one word (``'unauthorized'``, ``'busy'``, ``'replaced'``,
-    ``'rate-limited'``, ``'protocol'``, ``'unreachable'``, ``'server'``);
-    ``fatal`` is true when the producer gave up and will not reconnect.
+    ``'rate-limited'``, ``'protocol'``, ``'unreachable'``, ``'server'``,
+    ``'not-ingest'``, ``'too-big'``); ``fatal`` is true when the producer
+    gave up and will not reconnect.
     """
 
     def __init__(
@@ -55,6 +56,8 @@ def refused_by_status(status: int, retry_after: Optional[float], url: str) -> Pr
             status=status,
         )
     if status == 429:
+        # The server allows 5 failed attempts a minute per address.
+        retry_after = 12.0 if retry_after is None else retry_after
         return ProducerError(
             "ERR_PRODUCER_REFUSED",
             "rate-limited",
@@ -70,14 +73,18 @@ def refused_by_status(status: int, retry_after: Optional[float], url: str) -> Pr
             fatal=True,
             status=status,
         )
-    if status == 404:
-        return ProducerError(
-            "ERR_UNREACHABLE",
-            "unreachable",
-            f"Nothing answers WebSocket upgrades at {url} (HTTP 404): check the ingest path",
-            status=status,
-        )
-    return ProducerError("ERR_UNREACHABLE", "unreachable", f"{url} answered HTTP {status} instead of a WebSocket", status=status)
+    if status >= 500 or status == 408:
+        # A proxy's 502 while the server restarts, a timeout: worth another try.
+        return ProducerError("ERR_UNREACHABLE", "unreachable", f"{url} answered HTTP {status}; retrying", status=status)
+    # Any other answer (an app's 200 or 404, a redirect) says this is no
+    # ingest endpoint; retrying would only hide a wrong URL.
+    return ProducerError(
+        "ERR_PRODUCER_REFUSED",
+        "not-ingest",
+        f"{url} answered the handshake with HTTP {status}: is it the stream's ingest path?",
+        fatal=True,
+        status=status,
+    )
 
 
 def closed_by_server(code: Optional[int], reason: str, url: str) -> Optional[ProducerError]:
@@ -101,11 +108,11 @@ def closed_by_server(code: Optional[int], reason: str, url: str) -> Optional[Pro
     if code == CLOSE_PROTOCOL_ERROR:
         return ProducerError(
             "ERR_PRODUCER_PROTOCOL", "protocol", f"The server closed {url} over a protocol error (close 4400){said}",
-            fatal=True, close_code=code,
+            close_code=code,
         )
     if code == 1009:
         return ProducerError(
-            "ERR_PRODUCER_PROTOCOL", "protocol", f"The server closed {url}: a frame was too big (close 1009){said}",
+            "ERR_INVALID_FRAME", "too-big", f"The server closed {url} over a frame above its maxFrameBytes (close 1009){said}",
             close_code=code,
         )
     return None

@@ -27,7 +27,7 @@ class Backoff:
     factor: float = 2.0
     jitter: float = 0.5
     """Fraction in [0, 1] of each delay that is randomised away."""
-    busy: float = 10.0
+    busy: float = 5.0
     """Delay between tries while another producer holds the stream (close 4409), seconds."""
 
     def __post_init__(self) -> None:

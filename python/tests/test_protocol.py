@@ -9,6 +9,7 @@ import pytest
 
 from framestream_producer import Backoff, FrameHeader, ProducerError, ProtocolError, decode_frame, encode_frame
 from framestream_producer.frames import build_metrics, encode, metric_name
+from framestream_producer.errors import closed_by_server, refused_by_status
 from framestream_producer.policy import FlowControl
 from framestream_producer.protocol import parse_server_message, read_jpeg_size
 
@@ -258,3 +259,32 @@ class TestBackoff:
 def test_metrics_json_is_compact() -> None:
     header, _ = decode_frame(encode_frame(FrameHeader("jpeg", metrics={"inferenceMs": 1}), b"\xff\xd8\xff\xd9"))
     assert json.dumps(header.metrics) == '{"inferenceMs": 1}'
+
+
+class TestWhyItEnded:
+    def test_http_answers(self) -> None:
+        for status in (401, 403):
+            err = refused_by_status(status, None, "ws://h/ingest")
+            assert (err.code, err.reason, err.fatal, err.status) == ("ERR_PRODUCER_REFUSED", "unauthorized", True, status)
+            assert "token" in str(err)
+        limited = refused_by_status(429, None, "u")
+        assert (limited.reason, limited.fatal, limited.retry_after) == ("rate-limited", False, 12.0)
+        assert refused_by_status(429, 30.0, "u").retry_after == 30.0
+        assert (refused_by_status(400, None, "u").reason, refused_by_status(400, None, "u").fatal) == ("protocol", True)
+        for status in (200, 302, 404):
+            err = refused_by_status(status, None, "ws://h/wrong")
+            assert (err.reason, err.fatal) == ("not-ingest", True) and "ingest path" in str(err)
+        for status in (408, 502, 503):
+            assert (refused_by_status(status, None, "u").reason, refused_by_status(status, None, "u").fatal) == ("unreachable", False)
+
+    def test_close_codes(self) -> None:
+        assert closed_by_server(1000, "", "u") is None
+        assert closed_by_server(1001, "shutting down", "u") is None
+        assert closed_by_server(1006, "", "u") is None
+        cases = {4401: ("ERR_PRODUCER_REFUSED", "unauthorized", True), 4409: ("ERR_PRODUCER_BUSY", "busy", False),
+                 4410: ("ERR_PRODUCER_BUSY", "replaced", True), 4400: ("ERR_PRODUCER_PROTOCOL", "protocol", False),
+                 1009: ("ERR_INVALID_FRAME", "too-big", False)}
+        for code, expected in cases.items():
+            err = closed_by_server(code, "why", "u")
+            assert err is not None and (err.code, err.reason, err.fatal) == expected and err.close_code == code
+            assert "why" in str(err)
