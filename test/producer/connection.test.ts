@@ -36,6 +36,20 @@ describe('FrameProducer', () => {
       expect(codes(errors)).toEqual(['ERR_PRODUCER_REFUSED']);
     });
 
+    it('waits out a 429 for as long as Retry-After says, instead of hammering', async () => {
+      const host = await startHost();
+      for (let i = 0; i < 5; i++) {
+        const guess = recordedProducer({ url: host.url, token: `guess-${i}` });
+        await waitFor(() => guess.producer.status === 'closed', 'a refused guess');
+      }
+      const { producer, closes, errors } = recordedProducer({ url: host.url, token: TOKEN, initialDelayMs: 10 });
+      await waitFor(() => closes.length === 1, 'the rate-limited attempt');
+      expect(closes[0]).toMatchObject({ httpStatus: 429 });
+      expect(closes[0]!.reconnectInMs).toBeGreaterThan(50_000); // the server's window is a minute
+      expect(producer.status).toBe('reconnecting');
+      expect(errors).toEqual([]);
+    });
+
     it('retries slowly with ERR_PRODUCER_BUSY while another producer feeds the stream, and takes over when it leaves', async () => {
       const host = await startHost();
       const v = await host.viewer();
