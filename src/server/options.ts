@@ -1,7 +1,12 @@
 import { Server as HttpServer, type IncomingMessage } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { rejectUnknownKeys } from '../protocol/suggest.js';
+import { resolveIngest, type IngestOptions, type ResolvedIngest } from './ingest/options.js';
 import type { FrameSource, ViewerHandle } from './types.js';
+import { normalizePath } from './http/host.js';
+import { integer, show, urlPath } from './validate.js';
+
+export type { IngestOptions } from './ingest/options.js';
 
 /** Options of {@link createFrameStreamServer}. Only `server` is required. */
 export interface FrameStreamServerOptions {
@@ -142,29 +147,6 @@ export interface FrameStreamServerOptions {
   ingest?: IngestOptions;
 }
 
-/** The `ingest` option: where and how an external producer connects. */
-export interface IngestOptions {
-  /**
-   * The producer's WebSocket path (subprotocol `framestream.producer.v1`).
-   * @default the stream's `path` + `'/producer'`
-   */
-  path?: string;
-  /** Shared secret a producer sends as `Authorization: Bearer <token>` (or `?token=`); compared in constant time. */
-  token?: string;
-  /** Decides whether a producer may connect (instead of or besides `token`); a throw refuses with 500. */
-  authorizeProducer?: (req: IncomingMessage) => boolean | Promise<boolean>;
-  /**
-   * A second producer replaces the first (closed with 4410) instead of being refused (4409).
-   * @default false
-   */
-  replace?: boolean;
-  /**
-   * Frames a producer may have in flight before it waits for a credit.
-   * @default 2
-   */
-  credits?: number;
-}
-
 const DEFAULT_PATH = '/ws/test/';
 const DEFAULT_SNAPSHOT_PATH = '/test/random';
 
@@ -191,36 +173,9 @@ export const DEFAULTS = Object.freeze({
 });
 
 const KNOWN_KEYS = [...Object.keys(DEFAULTS), 'server', 'authorize', 'onControl', 'maxClients', 'ingest'];
-const INGEST_KEYS = ['path', 'token', 'authorizeProducer', 'replace', 'credits'];
-
-export type ResolvedIngest = Required<Pick<IngestOptions, 'path' | 'replace' | 'credits'>> &
-  Pick<IngestOptions, 'token' | 'authorizeProducer'>;
 
 export type ResolvedOptions = { -readonly [K in keyof typeof DEFAULTS]: (typeof DEFAULTS)[K] } &
   Pick<FrameStreamServerOptions, 'server' | 'authorize' | 'onControl'> & { ingest: ResolvedIngest | undefined };
-
-const show = (v: unknown): string => {
-  if (typeof v === 'function') return 'a function';
-  if (typeof v === 'string') return JSON.stringify(v);
-  try {
-    return JSON.stringify(v) ?? String(v);
-  } catch {
-    return String(v);
-  }
-};
-
-function integer(name: string, v: unknown, min: number, max: number): void {
-  if (typeof v !== 'number') throw new TypeError(`Expected \`${name}\` to be a number, got \`${show(v)}\``);
-  if (!Number.isInteger(v) || v < min || v > max) {
-    throw new RangeError(`Expected \`${name}\` to be an integer in [${min}, ${max}], got \`${show(v)}\``);
-  }
-}
-
-function urlPath(name: string, v: unknown): void {
-  if (typeof v !== 'string' || !v.startsWith('/') || /[?#\s]/.test(v)) {
-    throw new TypeError(`Expected \`${name}\` to be a path starting with "/", got \`${show(v)}\``);
-  }
-}
 
 /** True for the values {@link FrameSource} allows. */
 export function isFrameSource(v: unknown): v is FrameSource {
@@ -318,29 +273,4 @@ export function resolveOptions(options: FrameStreamServerOptions): ResolvedOptio
   return o;
 }
 
-function resolveIngest(ingest: unknown, streamPath: string): ResolvedIngest {
-  if (typeof ingest !== 'object' || ingest === null) {
-    throw new TypeError(`Expected \`ingest\` to be an object, got \`${show(ingest)}\``);
-  }
-  rejectUnknownKeys(ingest, INGEST_KEYS, '`ingest`');
-  const i = { path: `${normalizePath(streamPath).replace(/\/$/, '')}/producer`, replace: false, credits: 2, ...ingest } as ResolvedIngest;
-  urlPath('ingest.path', i.path);
-  if (i.token !== undefined && (typeof i.token !== 'string' || i.token.length === 0)) {
-    throw new TypeError(`Expected \`ingest.token\` to be a non-empty string, got \`${show(i.token)}\``);
-  }
-  if (i.authorizeProducer !== undefined && typeof i.authorizeProducer !== 'function') {
-    throw new TypeError(`Expected \`ingest.authorizeProducer\` to be a function, got \`${show(i.authorizeProducer)}\``);
-  }
-  if (i.token === undefined && i.authorizeProducer === undefined) {
-    throw new TypeError("Expected `ingest.token` or `ingest.authorizeProducer`: a producer's frames reach every viewer");
-  }
-  if (typeof i.replace !== 'boolean') throw new TypeError(`Expected \`ingest.replace\` to be a boolean, got \`${show(i.replace)}\``);
-  integer('ingest.credits', i.credits, 1, 64);
-  return i;
-}
-
-/** `'/ws/test/'` → `'/ws/test'`, so a path matches with and without its trailing slash. */
-export function normalizePath(path: string): string {
-  const trimmed = path.replace(/\/+$/, '');
-  return trimmed === '' ? '/' : trimmed;
-}
+export { normalizePath } from './http/host.js';

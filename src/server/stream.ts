@@ -6,13 +6,13 @@ import { MemoryChannel, type FrameChannel } from './channel/channel.js';
 import { attachRoute, pathnameOf } from './http/host.js';
 import { serveSnapshot } from './http/snapshot.js';
 import { UpgradeGate } from './http/upgrade.js';
-import { IngestEndpoint } from './ingest/endpoint.js';
+import { openIngest, type Ingest } from './ingest/index.js';
 import { assertFrameSource, normalizePath, resolveOptions, type FrameStreamServerOptions, type ResolvedOptions } from './options.js';
 import { Producer } from './producer.js';
-import { IngestSource } from './sources/ingest.js';
+import { helloMessage, streamMetrics } from './stream-info.js';
 import type { FrameSource, FrameStreamServer, FrameStreamServerEvents, PushFrame, ServerStats, ViewerHandle } from './types.js';
 import { Audience } from './viewers/audience.js';
-import { Housekeeping } from './viewers/housekeeping.js';
+import { Housekeeping, type SharedMetrics } from './viewers/housekeeping.js';
 import { MessageRegistry, registerBuiltinKinds } from './viewers/messages.js';
 import { ViewerFaults } from './viewers/faults.js';
 import { Viewer } from './viewers/viewer.js';
@@ -43,7 +43,7 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
   private readonly housekeeping: Housekeeping;
   private readonly unsubscribe: () => void;
   private readonly detach: () => void;
-  private readonly ingest: { source: IngestSource; endpoint: IngestEndpoint } | undefined;
+  private readonly ingest: Ingest | undefined;
   private nextId = 1;
   private wasWatching = false;
   private closing: Promise<void> | undefined;
@@ -77,7 +77,18 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
       },
       error: reportError,
     });
-    this.ingest = this.o.ingest && this.openIngest();
+    this.ingest =
+      this.o.ingest &&
+      openIngest({
+        server: this.o.server as HttpServer,
+        settings: this.o.ingest,
+        limits: this.o,
+        producer: this.producer,
+        stream: () => ({ path: this.path, width: this.o.width, height: this.o.height, fps: this.o.fps }),
+        watching: () => this.watching,
+        online: (online) => this.safeEmit('producer', online),
+        reportError,
+      });
     if (!this.ingest) this.producer.setSource(this.o.source);
     this.housekeeping = new Housekeeping(this.audience, () => this.sharedMetrics(), this.o.heartbeatInterval, this.faults.report);
     this.gate = new UpgradeGate({
@@ -221,21 +232,7 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
       this.updateDemand();
     });
     const latest = this.channel.latest;
-    viewer.sendMessage({
-      type: 'hello',
-      version: 1,
-      stream: {
-        width: latest?.meta.width ?? this.o.width,
-        height: latest?.meta.height ?? this.o.height,
-        // 0: a pushed source sets its own pace; there is no rate to promise.
-        fps: this.producer.scheduled ? this.o.fps : 0,
-        codec: 'jpeg',
-        quality: this.o.quality,
-        source: this.producer.sourceName,
-      },
-      maxFps: null,
-      serverTime: wallClockMs(),
-    });
+    viewer.sendMessage(helloMessage(this.o, this.producer, latest));
     // A pushed or model-driven stream may not produce again for a while:
     // show the newcomer the last frame right away. The built-in sources
     // produce within a frame interval, and their last frame may be stale.
@@ -244,42 +241,8 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
     this.updateDemand();
   }
 
-  private sharedMetrics() {
-    const p = this.producer;
-    const encodeMs = p.encoder.encodeMs.median();
-    const inferenceMs = p.inferenceMs.median();
-    const latest = this.channel.latest;
-    return {
-      fps: this.audience.rate.perSecond(),
-      viewers: this.audience.size,
-      ...(encodeMs !== undefined && { encodeMs }),
-      ...(inferenceMs !== undefined && { inferenceMs }),
-      ...(latest && { frameBytes: latest.payload.byteLength }),
-      // Numbers, so clients that predate them read them as figures and carry on.
-      ...(this.ingest && {
-        sourceOnline: this.ingest.source.online ? 1 : 0,
-        ...(this.ingest.source.offlineSince !== null && { sourceOfflineSince: this.ingest.source.offlineSince }),
-      }),
-    };
-  }
-
-  private openIngest(): { source: IngestSource; endpoint: IngestEndpoint } {
-    const source = new IngestSource();
-    this.producer.useAdapter(source);
-    const endpoint = new IngestEndpoint({
-      server: this.o.server as HttpServer,
-      settings: this.o.ingest!,
-      limits: this.o,
-      stream: () => ({ path: this.path, width: this.o.width, height: this.o.height, fps: this.o.fps }),
-      watching: () => this.watching,
-      online: (online) => {
-        source.setOnline(online);
-        this.safeEmit('producer', online);
-      },
-      frame: (frame, metrics, done) => source.offer(frame, metrics, done),
-      reportError: (err) => this.reportError(err),
-    });
-    return { source, endpoint };
+  private sharedMetrics(): SharedMetrics {
+    return streamMetrics(this.producer, this.audience, this.channel.latest, this.ingest?.source);
   }
 
   private updateDemand(): void {

@@ -33,6 +33,12 @@ interface Binding {
 // attach and detach in any order without wrapping each other's listeners.
 const bindings = new WeakMap<Server, Binding>();
 
+/** `'/ws/test/'` → `'/ws/test'`, so a path matches with and without its trailing slash. */
+export function normalizePath(path: string): string {
+  const trimmed = path.replace(/\/+$/, '');
+  return trimmed === '' ? '/' : trimmed;
+}
+
 export function pathnameOf(url: string | undefined): string {
   const raw = url ?? '/';
   const q = raw.indexOf('?');

@@ -10,7 +10,8 @@ import {
 } from '../../protocol/index.js';
 import { attachRoute } from '../http/host.js';
 import { refuseUpgrade } from '../http/gate.js';
-import { normalizePath, type ResolvedIngest } from '../options.js';
+import { normalizePath } from '../http/host.js';
+import type { ResolvedIngest } from './options.js';
 import type { FrameLimits, ValidFrame } from '../sources/frames.js';
 import { FailureLimiter, presentedToken, tokenMatches } from './auth.js';
 import { ProducerConnection } from './connection.js';

@@ -5,7 +5,7 @@ import type { Viewer } from './viewer.js';
 const METRICS_INTERVAL_MS = 1000;
 
 /** Stream-wide figures for the once-a-second `metrics` message. */
-export type SharedMetrics = Pick<ServerMetrics, 'fps' | 'viewers' | 'encodeMs' | 'inferenceMs' | 'frameBytes'>;
+export type SharedMetrics = Omit<ServerMetrics, 'skipped' | 'capped'> & Pick<ServerMetrics, 'fps' | 'viewers'>;
 
 /**
  * The periodic work a stream does while it has viewers: heartbeat pings

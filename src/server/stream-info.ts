@@ -1,0 +1,53 @@
+import { wallClockMs, type ServerMessage } from '../protocol/index.js';
+import type { EncodedFrame } from './encode/framing.js';
+import type { ResolvedOptions } from './options.js';
+import type { Producer } from './producer.js';
+import type { IngestSource } from './sources/ingest.js';
+import type { Audience } from './viewers/audience.js';
+import type { SharedMetrics } from './viewers/housekeeping.js';
+
+/** What a newcomer is told about the stream. */
+export function helloMessage(
+  o: Pick<ResolvedOptions, 'width' | 'height' | 'fps' | 'quality'>,
+  producer: Producer,
+  latest: EncodedFrame | undefined,
+): ServerMessage {
+  return {
+    type: 'hello',
+    version: 1,
+    stream: {
+      width: latest?.meta.width ?? o.width,
+      height: latest?.meta.height ?? o.height,
+      // 0: a pushed source sets its own pace; there is no rate to promise.
+      fps: producer.scheduled ? o.fps : 0,
+      codec: 'jpeg',
+      quality: o.quality,
+      source: producer.sourceName,
+    },
+    maxFps: null,
+    serverTime: wallClockMs(),
+  };
+}
+
+/** The stream-wide figures of the once-a-second `metrics` message. */
+export function streamMetrics(
+  producer: Producer,
+  audience: Audience,
+  latest: EncodedFrame | undefined,
+  ingest: IngestSource | undefined,
+): SharedMetrics {
+  const encodeMs = producer.encoder.encodeMs.median();
+  const inferenceMs = producer.inferenceMs.median();
+  return {
+    fps: audience.rate.perSecond(),
+    viewers: audience.size,
+    ...(encodeMs !== undefined && { encodeMs }),
+    ...(inferenceMs !== undefined && { inferenceMs }),
+    ...(latest && { frameBytes: latest.payload.byteLength }),
+    // Numbers, so clients that predate them read them as figures and carry on.
+    ...(ingest && {
+      sourceOnline: ingest.online ? 1 : 0,
+      ...(ingest.offlineSince !== null && { sourceOfflineSince: ingest.offlineSince }),
+    }),
+  };
+}
