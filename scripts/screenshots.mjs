@@ -161,7 +161,6 @@ const STORY_SHOTS = [
       await page.getByTestId('max-fps-button').click();
     },
   },
-  { name: 'stories-playground-disconnected', id: 'playground--disconnected' },
   { name: 'stories-controls-connected', id: 'controls--connected', clip: panel },
   { name: 'stories-controls-capped', id: 'controls--connected-capped', clip: panel },
   { name: 'stories-controls-reconnecting', id: 'controls--reconnecting', clip: panel },
