@@ -94,6 +94,7 @@ def main() -> int:
                 time.sleep(delay)
             else:
                 next_frame = time.perf_counter()  # fell behind: do not try to catch up in a burst
+        producer.flush(timeout=5)  # --frames: let the last one reach the server
     except ProducerError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

@@ -245,11 +245,13 @@ class AsyncProducer:
                 attempt, reported = 0, None
             delay = self.backoff.after(error, attempt)
             if error is not None:
-                log.warning("framestream producer: %s", error)
                 # Each kind of trouble is reported once per outage, not once per try.
                 if (error.code, error.reason) != reported or error.fatal:
                     reported = (error.code, error.reason)
+                    log.warning("framestream producer: %s", error)
                     self._call(self.on_error, error)
+                else:
+                    log.info("framestream producer: %s", error)
             if delay is None:
                 assert error is not None
                 self._failure, self._state = error, "failed"

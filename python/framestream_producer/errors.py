@@ -51,7 +51,7 @@ def refused_by_status(status: int, retry_after: Optional[float], url: str) -> Pr
         return ProducerError(
             "ERR_PRODUCER_REFUSED",
             "unauthorized",
-            f"The ingest endpoint {url} refused the token (HTTP {status}): check FRAMESTREAM_TOKEN / the `token` argument",
+            f"The ingest endpoint {url} refused the producer's token (HTTP {status}): check `token`",
             fatal=True,
             status=status,
         )
@@ -92,7 +92,7 @@ def closed_by_server(code: Optional[int], reason: str, url: str) -> Optional[Pro
     said = f": {reason}" if reason else ""
     if code == CLOSE_UNAUTHORIZED:
         return ProducerError(
-            "ERR_PRODUCER_REFUSED", "unauthorized", f"The ingest endpoint {url} refused the token (close 4401){said}",
+            "ERR_PRODUCER_REFUSED", "unauthorized", f"The ingest endpoint {url} refused the producer's token (close 4401){said}: check `token`",
             fatal=True, close_code=code,
         )
     if code == CLOSE_BUSY:

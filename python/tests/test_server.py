@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 from typing import List
 
 import pytest
@@ -257,3 +261,30 @@ class TestReconnect:
             first.stop()
             if second is not None:
                 second.stop()
+
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "pattern_model.py"
+
+
+class TestExample:
+    def test_pattern_model_streams_512_by_512_frames_with_inference_ms(self, server: ServerProcess) -> None:
+
+        async def main() -> None:
+            async with Viewer(server.viewer_url) as viewer:
+                proc = await asyncio.create_subprocess_exec(
+                    sys.executable, str(EXAMPLE), "--url", server.ingest_url, "--token", TOKEN, "--frames", "20", "--fps", "60",
+                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                )
+                out, _ = await asyncio.wait_for(proc.communicate(), 60)
+                assert proc.returncode == 0, out.decode()
+                await until(lambda: any(f.width == 512 for f in viewer.frames), "the pattern at the viewer")
+                frame = next(f for f in viewer.frames if f.width == 512)
+                assert frame.height == 512 and frame.metrics["inferenceMs"] > 0
+
+        run(main())
+
+    def test_pattern_model_names_a_wrong_token_and_exits_1(self, server: ServerProcess) -> None:
+        env = {**os.environ, "FRAMESTREAM_URL": server.ingest_url, "FRAMESTREAM_TOKEN": "wrong"}
+        done = subprocess.run([sys.executable, str(EXAMPLE), "--frames", "5"], env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 1
+        assert "refused the producer's token" in done.stderr
