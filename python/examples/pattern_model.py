@@ -94,7 +94,10 @@ def main() -> int:
                 time.sleep(delay)
             else:
                 next_frame = time.perf_counter()  # fell behind: do not try to catch up in a burst
-        producer.flush(timeout=5)  # --frames: let the last one reach the server
+        try:
+            producer.flush(timeout=5)  # --frames: let the last one reach the server
+        except TimeoutError:
+            pass
     except ProducerError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
