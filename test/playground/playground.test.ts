@@ -154,8 +154,9 @@ describe('playground', { timeout: 120_000 }, () => {
   });
 
   describe('#layout', () => {
-    // Phones in portrait and landscape, a small tablet, a laptop.
+    // Phones in portrait (a small one too) and landscape, a small tablet, a laptop.
     it.each([
+      [320, 568],
       [390, 844],
       [844, 390],
       [600, 900],
