@@ -90,6 +90,14 @@ def _encode_array(frame: Any, metrics: Optional[Mapping[str, Any]]) -> bytearray
         # carries float32 in [0, 1], so convert rather than refuse.
         fmt = "float32"
         arr = arr.astype("<f4", copy=False)
+        # The server refuses a frame holding NaN (and closes the connection
+        # over it), so say so here, at the call. A finite sum proves there is
+        # none at the cost of one pass; only a NaN or infinite sum needs a scan.
+        with _np.errstate(invalid="ignore", over="ignore"):
+            total = arr.sum(dtype=_np.float64)
+        if not _np.isfinite(total) and _np.isnan(arr).any():
+            at = tuple(int(i) for i in _np.argwhere(_np.isnan(arr))[0])
+            raise ValueError(f"Expected a float frame to hold numbers, got NaN at index {at}")
     else:
         raise ValueError(f"Expected a uint8 (0-255) or floating-point (0-1) array, got dtype {arr.dtype}")
     # A view (a crop, a transposed tensor) becomes one contiguous copy here.

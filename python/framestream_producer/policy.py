@@ -8,7 +8,20 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Optional, Tuple
 
 from .errors import ProducerError
-from .protocol import set_frame_id
+from .protocol import FORMAT_JPEG, set_frame_id
+
+
+def frame_bytes(message: bytearray) -> int:
+    """A frame's size as the server measures it against ``maxFrameBytes``.
+
+    A JPEG counts its bytes; raw pixels count width × height × channels
+    values, one byte each once encoded, so a float32 payload may be four
+    times ``maxFrameBytes`` (the server's own limits, src/server/sources/frames.ts).
+    """
+    fmt, width, height, channels = message[1], *struct.unpack_from("<HHB", message, 8)
+    if fmt == FORMAT_JPEG:
+        return int(struct.unpack_from("<I", message, 16)[0])
+    return int(width * height * channels)
 
 
 @dataclass(frozen=True)
@@ -128,10 +141,10 @@ class FlowControl:
         if self.pending is None or s.credits <= 0:
             return None
         message, self.pending = self.pending, None
-        payload_bytes = struct.unpack_from("<I", message, 16)[0]
-        if self.max_frame_bytes is not None and payload_bytes > self.max_frame_bytes:
+        size = frame_bytes(message)
+        if self.max_frame_bytes is not None and size > self.max_frame_bytes:
             s.frames_too_big += 1
-            raise ValueError(f"A {payload_bytes}-byte frame is over the server's maxFrameBytes ({self.max_frame_bytes}); not sent")
+            raise ValueError(f"A {size}-byte frame is over the server's maxFrameBytes ({self.max_frame_bytes}); not sent")
         frame_id = self._next_id
         self._next_id = (self._next_id + 1) & 0xFFFFFFFF
         set_frame_id(message, frame_id)

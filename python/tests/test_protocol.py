@@ -159,6 +159,15 @@ class TestFrames:
         arr[:] = 255
         assert set(bytes(decode_frame(msg)[1])) == {0}
 
+    def test_nan_is_refused_at_the_call_and_infinities_pass(self) -> None:
+        frame = np.zeros((4, 4, 3), np.float32)
+        frame[2, 1, 0] = np.nan
+        with pytest.raises(ValueError, match=r"NaN at index \(2, 1, 0\)"):
+            encode(frame)
+        frame[2, 1, 0] = np.inf
+        frame[0, 0, 0] = -np.inf
+        assert decode_frame(encode(frame))[0].format == "float32"
+
     def test_channels_first_arrays_get_a_hint(self) -> None:
         with pytest.raises(ValueError, match="permute"):
             encode(np.zeros((3, 8, 8), np.float32))
@@ -225,10 +234,13 @@ class TestFlowControl:
 
     def test_a_frame_over_max_frame_bytes_is_dropped_with_a_reason(self) -> None:
         flow = self.welcomed(2)
+        # Raw frames count one byte per value, as the server does: 25 float32 values fit in 100.
+        flow.offer(encode_frame(FrameHeader("float32", 5, 5, 1), bytes(100)))
+        assert flow.take() is not None
         flow.offer(encode_frame(FrameHeader("uint8", 101, 1, 1), bytes(101)))
         with pytest.raises(ValueError, match="maxFrameBytes"):
             flow.take()
-        assert flow.stats.credits == 2 and flow.pending is None
+        assert flow.stats.credits == 1 and flow.pending is None
 
 
 class TestBackoff:
