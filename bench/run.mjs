@@ -31,7 +31,7 @@ const USAGE = `Usage: npm run bench -- [options]
                        each figure came from) and rewrite docs/benchmarks.md
   --render             measure nothing: rewrite docs/benchmarks.md from the saved
                        bench/results/full.json and soak.json
-  --only <list>        figures to run: fanout,stall,encode,snapshot,browser
+  --only <list>        figures to run: fanout,stall,encode,snapshot,browser,ingest
   --out <file>         Markdown report path
   --json <file>        raw results path
   --ladder <list>      viewer counts, e.g. 1,10,50
@@ -42,6 +42,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --snapshot-seconds <s>
   --browser-frames <n> frames each browser variant is watched for
   --loadgen-procs <n>  load generator processes
+  --ingest-rounds <n>  rounds of the ingest figure (each path, each format)
   --soak-seconds <s>   soak length (default 600)
   --soak-viewers <n>   soak viewers (default 50)
 `;
@@ -59,6 +60,8 @@ const PRESETS = {
     snapshotConcurrency: 10,
     browserFrames: 3000,
     loadgenProcs: 2,
+    ingestRounds: 3,
+    ingestViewers: 50,
   },
   quick: {
     ladder: [1, 10, 50, 100],
@@ -72,10 +75,12 @@ const PRESETS = {
     snapshotConcurrency: 10,
     browserFrames: 240,
     loadgenProcs: 2,
+    ingestRounds: 1,
+    ingestViewers: 50,
   },
 };
 
-const FIGURES = ['fanout', 'stall', 'encode', 'snapshot', 'browser'];
+const FIGURES = ['fanout', 'stall', 'encode', 'snapshot', 'browser', 'ingest'];
 
 function parseCli(argv) {
   const { values } = parseArgs({
@@ -98,6 +103,7 @@ function parseCli(argv) {
       'snapshot-seconds': { type: 'string' },
       'browser-frames': { type: 'string' },
       'loadgen-procs': { type: 'string' },
+      'ingest-rounds': { type: 'string' },
       'soak-seconds': { type: 'string' },
       'soak-viewers': { type: 'string' },
     },
@@ -122,6 +128,7 @@ function parseCli(argv) {
     'snapshot-seconds': 'snapshotS',
     'browser-frames': 'browserFrames',
     'loadgen-procs': 'loadgenProcs',
+    'ingest-rounds': 'ingestRounds',
   };
   for (const [flag, key] of Object.entries(numeric)) if (values[flag] !== undefined) config[key] = positive(flag, values[flag]);
   const only = values.only ? values.only.split(',') : FIGURES;
@@ -231,6 +238,7 @@ async function main() {
   const { runStall } = await figure('stall');
   const { runSnapshot } = await figure('snapshot');
   const { runBrowser } = await figure('browser');
+  const { runIngest } = await figure('ingest');
   await run('fanout', 'Figures 1-3: viewer ladder', () =>
     runLadder({ ladder: c.ladder, warmupS: c.warmupS, windowS: c.windowS, loadgenProcs: c.loadgenProcs, profileDir: opts.profileDir, log }),
   );
@@ -242,6 +250,9 @@ async function main() {
     runSnapshot({ concurrency: c.snapshotConcurrency, seconds: c.snapshotS, log }),
   );
   await run('browser', 'Figure 6: browser canvas', () => runBrowser({ frames: c.browserFrames, log }));
+  await run('ingest', 'Figure 8: ingest endpoint', () =>
+    runIngest({ rounds: c.ingestRounds, warmupS: c.warmupS, windowS: c.windowS, viewers: c.ingestViewers, loadgenProcs: c.loadgenProcs, log }),
+  );
 
   const soakPath = join(RESULTS, 'soak.json');
   const fullPath = join(RESULTS, 'full.json');
