@@ -61,6 +61,7 @@ export class FrameProducer extends ProducerEmitter {
     if (this.o.autoConnect) this.connect();
   }
 
+  /** Where the producer is: `idle`, `connecting`, `open` (admitted), `reconnecting` or `closed`. */
   get status(): ProducerStatus {
     return this._status;
   }

@@ -123,7 +123,7 @@ export interface FrameProducerOptions extends BackoffOptions {
   reconnect?: boolean;
   /** Least delay before retrying when another producer holds the stream (4409), ms. @default 5000 */
   busyRetryMs?: number;
-  /** Time the server has to answer the handshake, ms. @default 10000 */
+  /** Time the server has to answer the handshake, ms; 0 waits as long as the network does. @default 10000 */
   handshakeTimeoutMs?: number;
 }
 
