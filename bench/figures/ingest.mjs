@@ -260,7 +260,7 @@ async function measurePython({ server, viewers, warmupS, windowS, loadgenProcs, 
  * @param {{ rounds: number, warmupS: number, windowS: number, viewers: number, loadgenProcs: number, log: (s: string) => void }} config
  */
 export async function runIngest(config) {
-  const result = { jpeg: null, float32: null, python: null, error: null };
+  const result = { jpeg: null, float32: null, python: null, bufferutil: null, jpegBytes: null, error: null };
   let server;
   let producer;
   let viewer;
@@ -270,6 +270,9 @@ export async function runIngest(config) {
     producer = await startPeer('lib/ingest-peer.mjs', ['producer']);
     await viewer.call('open', { port: server.port, paths: [STREAM_PATHS.push, STREAM_PATHS.ingest] });
     await producer.call('connect', { port: server.port });
+    const first = await server.call('stats');
+    result.bufferutil = first.bufferutil;
+    result.jpegBytes = first.jpegBytes;
     const phases = { jpeg: { push: [], ingest: [] }, float32: { push: [], ingest: [] } };
     let firstId = 1;
     for (let round = 0; round < config.rounds; round++) {
@@ -291,6 +294,8 @@ export async function runIngest(config) {
       const ingest = pool(phases[format].ingest);
       result[format] = { push, ingest, added: addedLatency(push, ingest), addedCpuPerFrame: ingest.cpuPerFrame !== null && push.cpuPerFrame !== null ? ingest.cpuPerFrame - push.cpuPerFrame : null };
     }
+    const s = await server.call('stats');
+    result.serverErrors = s.errors;
     // One producer at a time: the Node producer leaves before Python's joins.
     await producer.call('close');
     await viewer.call('close');

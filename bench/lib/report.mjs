@@ -191,6 +191,81 @@ function snapshot(r) {
   ].join('\n');
 }
 
+function ingest(r) {
+  const ing = r.ingest;
+  const head = '## 8. Ingest endpoint';
+  if (!ing) return `${head}\n\nNot run: \`npm run bench -- --only ingest\`.`;
+  if (ing.error && !ing.jpeg) return `${head}\n\nFailed: ${ing.error}`;
+  const c = r.meta.config;
+  const rows = [];
+  for (const [format, label] of [
+    ['jpeg', '512×512 JPEG'],
+    ['float32', '512×512×3 float32'],
+  ]) {
+    const x = ing[format];
+    if (!x) continue;
+    for (const [path, name] of [
+      ['push', 'push() in the server'],
+      ['ingest', 'producer → ingest'],
+    ]) {
+      const p = x[path];
+      rows.push([
+        `${label}, ${name}`,
+        `${p.generated ?? '—'} / ${p.sent} / ${p.received} / ${p.lost}`,
+        fmt(p.p50, 2),
+        fmt(p.p99, 2),
+        `${fmt(p.hopP50, 2)} / ${fmt(p.hopP99, 2)}`,
+        fmt(p.cpuPerFrame, 3),
+      ]);
+    }
+    rows.push([`${label}, **ingest adds**`, '', `**${fmt(x.added.p50, 2)}**`, `**${fmt(x.added.p99, 2)}**`, '', `**${fmt(x.addedCpuPerFrame, 3)}**`]);
+  }
+  const py = ing.python;
+  const python = !py
+    ? 'Not run.'
+    : !py.measured
+      ? `${py.reason}.`
+      : table(
+          ['producer', 'viewers', 'slowest / median viewer FPS', 'frames produced/s', 'server CPU ms/frame', 'capture → viewer p50 / p99 (ms)'],
+          [
+            [
+              `python/framestream_producer (\`${py.python}\`), 512×512×3 float32, 30 FPS`,
+              String(py.viewers),
+              `${fmt(py.minFps)} / ${fmt(py.medianFps)}`,
+              fmt(py.producedPerSecond),
+              fmt(py.cpuPerFrame, 3),
+              `${fmt(py.latencyP50)} / ${fmt(py.latencyP99)}`,
+            ],
+          ],
+        );
+  const notes = [];
+  const j = ing.jpeg;
+  if (j?.push.cpuPerFrame > 0.2) {
+    notes.push(
+      `The same JPEG through \`push()\` cost ${fmt(j.push.cpuPerFrame, 3)} ms of server CPU per frame in this run (its checks and private copy, one framed message, one viewer’s socket write), so the 0.2 ms passthrough target is below what the in-process path itself took here; ingest added ${fmt(j.addedCpuPerFrame, 3)} ms to it.`,
+    );
+  }
+  if (ing.bufferutil === false) {
+    notes.push(
+      `\`ws\` ran without its optional \`bufferutil\` addon, so the server unmasked every producer frame (RFC 6455 masks client → server frames) in a JavaScript loop, a cost that grows with the frame (${ing.jpegBytes ? `${fmt(ing.jpegBytes / 1024, 0)} KB for these JPEGs` : 'a JPEG'}, 3 MB for the float32 pixels); the producer masked them the same way.`,
+    );
+  }
+  return [
+    head,
+    '',
+    `One server process (bench/servers/ingest.mjs) serves two streams from the built package: one fed by \`push()\` inside it, one by a producer process through the ingest endpoint (bench/lib/ingest-peer.mjs: \`ws\` and \`encodeProducerFrame\` only, not the producer library; it sends a frame only with a credit in hand and otherwise keeps just the newest, as docs/producers.md asks). Both send the same frames at ${c.fps} FPS on a drift-free schedule: 8 seeded 512×512 noise JPEGs at quality ${c.quality} (byte-identical in both processes), or 4 seeded 512×512×3 float32 frames the server encodes. The paths take turns, ${c.ingestRounds ?? 1} round(s) of ${c.windowS} s each after ${c.warmupS} s of warm-up, alternating which goes first; one viewer process (\`ws\`, \`framestream.v1\`) watches both streams.`,
+    '',
+    'Every frame carries metrics `{ id, sentAt }`. `sentAt` is the sender’s `performance.timeOrigin + performance.now()` just before `push()`, or just before the producer builds the message and writes it to its socket; the viewer reads the same clock when the message event fires, so latency is receive − send on the machine’s wall clock, read at sub-millisecond resolution in each process (both processes run on this machine; the clock’s drift over a run is microseconds). “send → server” is the server’s capture stamp in the frame header minus `sentAt`: the hop into the server. “ingest adds” is the difference of the two paths’ percentiles (the frames are not paired). Frames: schedule ticks / frames sent / received by the viewer / sent but never received, counted by id after a 500 ms drain. Server CPU is `process.cpuUsage()` of the server process (every thread) over the window, per frame sent, with the one viewer watching.',
+    '',
+    table(['path', 'ticks / sent / received / lost', 'p50 (ms)', 'p99 (ms)', 'send → server p50 / p99 (ms)', 'server CPU ms/frame'], rows),
+    '',
+    `A Python producer, ${c.ingestViewers ?? 50} viewers (load generator): ${py?.measured ? '' : python}`,
+    ...(py?.measured ? ['', python] : []),
+    ...(notes.length ? ['', ...notes.map((n) => `- ${n}`)] : []),
+    ...(ing.error ? ['', `- Stopped early: ${ing.error}`] : []),
+  ].join('\n');
+}
+
 function soak(r) {
   const s = r.soak;
   if (!s) return '## Soak\n\nNot run yet: `npm run bench -- --soak`.';
@@ -374,6 +449,8 @@ ${browser(r)}
 
 ${snapshot(r)}
 
+${ingest(r)}
+
 ${soak(r)}
 
 ## Reproduce
@@ -385,6 +462,7 @@ npm run bench              # full ladder, writes docs/benchmarks.md (< 15 min)
 npm run bench -- --soak    # 50 viewers for 10 min with reconnect churn (adds the Soak section)
 npm run bench -- --quick   # about a minute, writes bench/results/benchmarks-quick.md
 npm run bench -- --profile # also writes a .cpuprofile per server process to bench/results/profiles/
+npm run bench -- --only ingest --quick --out /tmp/ingest.md --json /tmp/ingest.json  # figure 8 alone
 \`\`\`
 
 See docs/performance.md for why the figures look the way they do.

@@ -12,6 +12,7 @@
 // frame left it, which the viewer compares with its own clock on arrival.
 // The parent drives the push pacer and reads counters over IPC
 // ({ type: 'call', id, cmd, args } → { type: 'result', id, result }).
+import { createRequire } from 'node:module';
 import { createFrameStreamServer } from '../../dist/server/index.js';
 import { INGEST_PATH, INGEST_TOKEN, STREAM_PATHS, benchFrames } from '../lib/ingest.mjs';
 import { SETTINGS, runServer, wallClockMs } from './common.mjs';
@@ -21,6 +22,16 @@ const frames = {
   jpeg: await benchFrames({ format: 'jpeg', count: 8, ...common }),
   float32: await benchFrames({ format: 'float32', count: 4, ...common }),
 };
+// Whether ws (as the package resolves it) finds its optional native
+// unmasking addon: without it a producer's masked frames are unmasked in JS.
+let bufferutil = false;
+try {
+  createRequire(createRequire(import.meta.url).resolve('ws')).resolve('bufferutil');
+  bufferutil = true;
+} catch {
+  // not installed
+}
+const jpegBytes = Math.round(frames.jpeg.reduce((a, f) => a + f.byteLength, 0) / frames.jpeg.length);
 let errors = 0;
 let ingest;
 let push;
@@ -82,7 +93,7 @@ const calls = {
   // its own), like /proc/<pid>/stat, which the other figures read.
   stats() {
     const u = process.cpuUsage();
-    return { cpuMs: (u.user + u.system) / 1000, errors, ingest: ingest.getStats(), push: push.getStats() };
+    return { cpuMs: (u.user + u.system) / 1000, errors, bufferutil, jpegBytes, ingest: ingest.getStats(), push: push.getStats() };
   },
 };
 
