@@ -2,9 +2,10 @@
 //
 //   node python/tests/server_fixture.mjs [--port N] [--credits N]
 //
-// Serves one stream, { path: '/ws/model/', ingest: { path: '/ingest/model',
-// token: 'secret' } }, on 127.0.0.1, and prints {"port": N} on stdout once it
-// listens. Beside the stream it answers a few /fixture/ routes the tests use
+// Serves a stream { path: '/ws/model/', ingest: { path: '/ingest/model',
+// token: 'secret' } } (and /ws/replace/ with `replace: true` on
+// /ingest/replace) on 127.0.0.1, and prints {"port": N} on stdout once it
+// listens. SIGTERM closes the streams (producers see 1001) and exits. Beside the stream it answers a few /fixture/ routes the tests use
 // to look at what the server saw:
 //
 //   GET  /fixture/stats            upgrade requests per path, and the proxy's counts
@@ -139,25 +140,29 @@ server.on('upgrade', (req, socket, head) => {
   });
 });
 
-let stream;
+let streams;
 try {
-  stream = createFrameStreamServer({
-    server,
-    path: '/ws/model/',
-    ingest: { path: INGEST, token: 'secret', credits: arg('credits', 2) },
-  });
+  streams = [
+    createFrameStreamServer({
+      server,
+      path: '/ws/model/',
+      ingest: { path: INGEST, token: 'secret', credits: arg('credits', 2) },
+    }),
+    // A second stream whose newer producer replaces the older one (4410).
+    createFrameStreamServer({ server, path: '/ws/replace/', ingest: { path: '/ingest/replace', token: 'secret', replace: true } }),
+  ];
 } catch (err) {
   console.error(`server_fixture: createFrameStreamServer refused the ingest option (${err.message}); rebuild dist with \`npm run build\``);
   process.exit(2);
 }
-stream.on('error', (err) => console.error(`server_fixture: stream error ${err.code}: ${err.message}`));
+for (const stream of streams) stream.on('error', (err) => console.error(`server_fixture: stream error ${err.code}: ${err.message}`));
 
 server.listen(arg('port', 0), '127.0.0.1', () => {
   console.log(JSON.stringify({ port: server.address().port }));
 });
 
 const shutdown = async () => {
-  await stream.close?.();
+  await Promise.all(streams.map((stream) => stream.close()));
   server.close();
   process.exit(0);
 };

@@ -154,6 +154,34 @@ class TestRefusals:
         run(main())
 
 
+class TestReplace:
+    def test_a_replaced_producer_stops_instead_of_taking_the_stream_back(self, server: ServerProcess) -> None:
+        url = server.ingest_url.replace("/ingest/model", "/ingest/replace")
+        errors: List[ProducerError] = []
+
+        async def main() -> None:
+            async with Viewer(server.viewer_url.replace("/ws/model/", "/ws/replace/")) as viewer:
+                old = AsyncProducer(url, TOKEN, on_error=errors.append, backoff=FAST)
+                await old.wait_ready(10)
+                before = server.stats()["upgrades"]["/ingest/replace"]
+                async with AsyncProducer(url, TOKEN, backoff=FAST) as new:
+                    await new.wait_ready(10)
+                    await until(lambda: old.state == "failed", "the older producer to stop")
+                    assert old.failure is not None
+                    assert (old.failure.reason, old.failure.close_code, old.failure.fatal) == ("replaced", 4410, True)
+                    with pytest.raises(ProducerError, match="replaced"):
+                        await old.send(np.zeros((2, 2), np.uint8))
+                    await asyncio.sleep(0.5)  # FAST would have retried by now
+                    assert server.stats()["upgrades"]["/ingest/replace"] - before == 1
+                    await new.send(np.zeros((10, 12, 3), np.uint8))
+                    await until(lambda: any(f.width == 12 for f in viewer.frames), "the newer producer's frame")
+                    assert new.connected
+                await old.close()
+
+        run(main())
+        assert [e.reason for e in errors] == ["replaced"]
+
+
 class TestFlowControl:
     def test_a_fast_producer_never_has_more_than_credits_in_flight_and_the_last_frame_wins(self, server: ServerProcess) -> None:
         async def main() -> None:
@@ -225,7 +253,8 @@ class TestWatching:
 
 
 class TestReconnect:
-    def test_the_producer_resumes_after_the_server_restarts(self) -> None:
+    @pytest.mark.parametrize("how", ["killed", "shut down"])
+    def test_the_producer_resumes_after_the_server_restarts(self, how: str) -> None:
         first = ServerProcess()
         port = first.port
         errors: List[ProducerError] = []
@@ -252,7 +281,10 @@ class TestReconnect:
                     return int(max(f.metrics["step"] for f in viewer.frames))
 
             before = run(watch(first, 0))
-            first.kill()
+            if how == "killed":
+                first.kill()  # the connection just drops
+            else:
+                first.stop()  # the server closes it with 1001
             second = ServerProcess(port=port)
             after = run(watch(second, before))
             assert after > before
