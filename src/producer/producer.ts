@@ -1,17 +1,12 @@
-import { Reconnector } from '../client/reconnect.js';
-import { FrameStreamError, parseIngestServerMessage, type FrameMetrics, type FrameStreamErrorCode, type IngestServerMessage } from '../protocol/index.js';
+import { FrameStreamError, type FrameMetrics, type FrameStreamErrorCode } from '../protocol/index.js';
 import { Connection, type ConnectionEnd } from './connection.js';
 import { CreditGate } from './credits.js';
 import { ProducerEmitter } from './emitter.js';
 import { buildFrame, checkFrame, checkMetrics, type OutgoingFrame } from './frame.js';
+import { readServerMessage, type ServerEvent } from './messages.js';
 import { resolveProducerOptions, type ResolvedProducerOptions } from './options.js';
-import { judgeEnd } from './outcome.js';
+import { RetryPlan } from './retry.js';
 import type { FrameProducerOptions, ProducerFrame, ProducerStatus, ProducerWelcome } from './types.js';
-
-/** A connection must stay up this long before the backoff starts again from its first delay. */
-const STABLE_AFTER_MS = 5000;
-
-const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 1;
 
 /**
  * Sends frames from a Node process to a stream's ingest endpoint
@@ -33,31 +28,21 @@ const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isI
 export class FrameProducer extends ProducerEmitter {
   private readonly o: ResolvedProducerOptions;
   private readonly gate = new CreditGate<OutgoingFrame>();
-  private readonly reconnector: Reconnector;
+  private readonly retries: RetryPlan;
   private conn: Connection | null = null;
   private admitted: ProducerWelcome | null = null;
   private _status: ProducerStatus = 'idle';
   private _watching = false;
   private nextFrameId = 1;
-  /** The least delay before the next retry, set by why the last connection ended. */
-  private minDelayMs = 0;
   /** The server sent an `error` on this connection: its close needs no second report. */
   private reported = false;
-  /** One `ERR_PRODUCER_BUSY` per run of 4409s, not one per retry. */
-  private busyReported = false;
   private readonly closeWaiters: (() => void)[] = [];
 
   /** Throws a `TypeError`/`RangeError` naming the first bad option. */
   constructor(options: FrameProducerOptions) {
     super();
     this.o = resolveProducerOptions(options);
-    const base = this.o.policy;
-    const policy = (ctx: Parameters<typeof base>[0]) => {
-      const delay = base(ctx);
-      return delay === null ? null : Math.max(delay, this.minDelayMs);
-    };
-    const limits = { stopOnCloseCodes: [], maxConnectAttempts: Infinity, maxRetryTimeMs: Infinity };
-    this.reconnector = new Reconnector(policy, STABLE_AFTER_MS, limits, this.o.url);
+    this.retries = new RetryPlan(this.o.policy, this.o);
     if (this.o.autoConnect) this.connect();
   }
 
@@ -121,9 +106,7 @@ export class FrameProducer extends ProducerEmitter {
   /** Connects (again, after `close()`); does nothing while connected or connecting. */
   connect(): void {
     if (this._status !== 'idle' && this._status !== 'closed') return;
-    this.reconnector.reset();
-    this.busyReported = false;
-    this.minDelayMs = 0;
+    this.retries.reset();
     this._status = 'connecting';
     this.dial();
   }
@@ -132,7 +115,7 @@ export class FrameProducer extends ProducerEmitter {
   close(): Promise<void> {
     const wasOpen = this._status !== 'closed';
     this._status = 'closed';
-    this.reconnector.reset();
+    this.retries.reset();
     this.gate.clear();
     const conn = this.conn;
     if (!conn) return Promise.resolve();
@@ -158,43 +141,35 @@ export class FrameProducer extends ProducerEmitter {
   }
 
   private receive(text: string): void {
-    let msg: IngestServerMessage;
+    let msg: ServerEvent;
     try {
-      msg = parseIngestServerMessage(text);
+      msg = readServerMessage(text);
     } catch (err) {
       this.emitSafe('error', err as FrameStreamError);
+      // Without a usable welcome there are no credits: better to start over.
+      if (!this.admitted) this.conn?.close(1002, 'bad welcome');
       return;
     }
-    if (msg.type === 'welcome') this.welcomed(msg);
-    else if (msg.type === 'credit') {
-      if (!this.admitted) return;
-      if (!isCount(msg.n)) return this.report('ERR_PRODUCER_PROTOCOL', `A \`credit\` message needs a count n >= 1, got ${JSON.stringify(msg.n)}`);
+    if (msg.type === 'welcome') this.welcomed(msg.welcome);
+    else if (msg.type === 'demand') this.setWatching(msg.watching);
+    else if (msg.type === 'error') {
+      this.reported = true;
+      this.emitSafe('error', msg.error);
+    } else if (this.admitted) {
       const next = this.gate.credit(msg.n);
       if (next) this.transmit(next);
       this.emitSafe('credit', this.gate.available);
-    } else if (msg.type === 'demand') this.setWatching(msg.watching === true);
-    else {
-      this.reported = true;
-      this.report(msg.code as FrameStreamErrorCode, `The server says: ${msg.message}`);
     }
   }
 
-  private welcomed(msg: Extract<IngestServerMessage, { type: 'welcome' }>): void {
-    if (!isCount(msg.credits)) {
-      this.report('ERR_PRODUCER_PROTOCOL', `The server's \`welcome\` needs credits >= 1, got ${JSON.stringify(msg.credits)}`);
-      this.conn?.close(1002, 'bad welcome');
-      return;
-    }
-    const { credits, maxFrameBytes, stream, watching } = msg;
-    this.admitted = { credits, maxFrameBytes: isCount(maxFrameBytes) ? maxFrameBytes : Infinity, stream, watching: watching === true };
+  private welcomed(welcome: ProducerWelcome): void {
+    this.admitted = welcome;
     this._status = 'open';
-    this.busyReported = false;
-    this.minDelayMs = 0;
-    this.reconnector.connected(() => {});
-    const held = this.gate.open(credits);
+    this.retries.admitted();
+    const held = this.gate.open(welcome.credits);
     if (held) this.transmit(held);
-    this.emitSafe('open', this.admitted);
-    this.setWatching(watching === true);
+    this.emitSafe('open', welcome);
+    this.setWatching(welcome.watching);
   }
 
   private transmit(frame: OutgoingFrame): void {
@@ -215,19 +190,9 @@ export class FrameProducer extends ProducerEmitter {
     this.conn = null;
     this.admitted = null;
     this.gate.shut();
-    this.reconnector.dropped();
-    const closing = this._status === 'closed';
-    const verdict = closing ? { stop: true, minDelayMs: 0 } : judgeEnd(end, { busyRetryMs: this.o.busyRetryMs, url: this.o.url, reported: this.reported });
-    const errors: FrameStreamError[] = [];
-    if (verdict.error && !(verdict.error.code === 'ERR_PRODUCER_BUSY' && this.busyReported)) errors.push(verdict.error);
-    this.busyReported = verdict.error?.code === 'ERR_PRODUCER_BUSY';
-    let reconnectInMs: number | null = null;
-    if (!verdict.stop && this.o.reconnect) {
-      this.minDelayMs = verdict.minDelayMs;
-      const decision = this.reconnector.schedule(end.code, () => this.dial(), end.reason || null);
-      if ('delayMs' in decision) reconnectInMs = decision.delayMs;
-      else if (decision.error) errors.push(decision.error);
-    }
+    // After close() it only settles; otherwise the plan decides whether to retry.
+    const { errors, reconnectInMs } =
+      this._status === 'closed' ? { errors: [], reconnectInMs: null } : this.retries.after(end, this.reported, () => this.dial());
     this._status = reconnectInMs === null ? 'closed' : 'reconnecting';
     if (reconnectInMs === null) this.gate.clear();
     this.setWatching(false);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CreditGate } from '../../src/producer/credits.js';
 import { checkFrame, checkMetrics } from '../../src/producer/frame.js';
 import { FrameProducer, PRODUCER_DEFAULTS, type FrameProducerOptions } from '../../src/producer/index.js';
+import { readServerMessage } from '../../src/producer/messages.js';
 import { judgeEnd } from '../../src/producer/outcome.js';
 import { decodeProducerFrame, encodeProducerFrame } from '../../src/protocol/index.js';
 
@@ -193,5 +194,30 @@ describe('judgeEnd', () => {
     expect(judge({ code: 4400, reason: 'bad header' }).error?.message).toMatch(/protocol error: bad header/);
     expect(judge({ code: 1009, reason: '' }).error?.code).toBe('ERR_INVALID_FRAME');
     expect(judge({ code: 4400, reason: '' }, true).error).toBeUndefined();
+  });
+});
+
+describe('readServerMessage', () => {
+  const welcome = { type: 'welcome', version: 1, credits: 2, maxFrameBytes: 1000, stream: { path: '/ws/m', width: 8, height: 8, fps: 30 }, watching: true };
+
+  it('reads a welcome, a credit, a demand and an error', () => {
+    expect(readServerMessage(JSON.stringify(welcome))).toEqual({
+      type: 'welcome',
+      welcome: { credits: 2, maxFrameBytes: 1000, stream: welcome.stream, watching: true },
+    });
+    expect(readServerMessage('{"type":"credit","n":1,"frameId":4}')).toEqual({ type: 'credit', n: 1 });
+    expect(readServerMessage('{"type":"demand","watching":false}')).toEqual({ type: 'demand', watching: false });
+    const error = readServerMessage('{"type":"error","code":"ERR_INVALID_FRAME","message":"too big"}');
+    expect(error).toMatchObject({ type: 'error', error: { code: 'ERR_INVALID_FRAME', message: 'The server says: too big' } });
+  });
+
+  it.each([
+    ['not JSON', 'nope'],
+    ['an unknown type', '{"type":"session"}'],
+    ['a welcome without credits', JSON.stringify({ ...welcome, credits: 0 })],
+    ['a credit of no frames', '{"type":"credit","n":0,"frameId":1}'],
+    ['a fractional credit', '{"type":"credit","n":1.5,"frameId":1}'],
+  ])('refuses %s with ERR_PRODUCER_PROTOCOL', (_, text) => {
+    expect(() => readServerMessage(text)).toThrow(expect.objectContaining({ code: 'ERR_PRODUCER_PROTOCOL' }));
   });
 });
