@@ -147,6 +147,22 @@ describe('FrameProducer', () => {
     });
   });
 
+  describe('events', () => {
+    it('turns a listener that throws into an ERR_HOOK_FAILED error and carries on', async () => {
+      const host = await startHost();
+      const v = await host.viewer();
+      const { producer, errors } = recordedProducer({ url: host.url, token: TOKEN });
+      producer.on('open', () => {
+        throw new Error('app bug');
+      });
+      await waitFor(() => producer.status === 'open', 'the producer to be admitted');
+      expect(codes(errors)).toEqual(['ERR_HOOK_FAILED']);
+      expect(errors[0]!.message).toMatch(/`open` listener threw: app bug/);
+      producer.send(red);
+      await waitFor(() => v.frames().length === 1, 'a frame after the throw');
+    });
+  });
+
   describe('#close', () => {
     it('closes the socket, so the stream sees its producer gone, and can connect again', async () => {
       const host = await startHost();
