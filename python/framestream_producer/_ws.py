@@ -11,17 +11,18 @@ the same in both.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional, Tuple
+import importlib
+from typing import Any, Callable, Mapping, Optional, Tuple
 
 import websockets
-from websockets.exceptions import ConnectionClosed  # noqa: F401  (re-exported)
+from websockets.exceptions import ConnectionClosed as ConnectionClosed
 
+_connect: Callable[..., Any]
 try:  # websockets >= 13
-    from websockets.asyncio.client import connect as _connect
-
+    _connect = importlib.import_module("websockets.asyncio.client").connect
     _HEADERS_ARG = "additional_headers"
 except ImportError:  # websockets 10-12 (Debian 12: 10.4)
-    _connect = websockets.connect  # type: ignore[assignment]
+    _connect = getattr(websockets, "connect")
     _HEADERS_ARG = "extra_headers"
 
 VERSION: str = getattr(websockets, "__version__", "unknown")

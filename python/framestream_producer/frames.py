@@ -6,20 +6,22 @@ types, and a missing one is never an error unless such a frame is passed.
 
 from __future__ import annotations
 
+import importlib
 import re
 from typing import Any, Dict, Mapping, Optional
 
 from .protocol import FrameHeader, encode_frame, looks_like_jpeg
 
-try:  # optional
-    import numpy as _np
-except ImportError:  # pragma: no cover - exercised where numpy is absent
-    _np = None  # type: ignore[assignment]
 
-try:  # optional
-    from PIL import Image as _PILImage
-except ImportError:
-    _PILImage = None  # type: ignore[assignment]
+def _optional(module: str) -> Any:
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        return None
+
+
+_np = _optional("numpy")
+_PILImage = _optional("PIL.Image")
 
 _PIL_MODES = {"L": 1, "RGB": 3, "RGBA": 4}
 _CAMEL = re.compile(r"_([a-z0-9])")

@@ -87,7 +87,7 @@ def encode_metrics(metrics: Optional[Mapping[str, Any]]) -> bytes:
             # numpy scalars are not int/float subclasses (except float64); accept
             # anything that converts to a float without losing meaning.
             try:
-                value = float(value)  # type: ignore[arg-type]
+                value = float(value)
             except (TypeError, ValueError):
                 raise TypeError(f"Expected metric `{key}` to be a number, got `{value!r}`") from None
         if not math.isfinite(value):

@@ -129,7 +129,7 @@ class Viewer:
     _task: Optional[asyncio.Task[None]] = None
 
     async def __aenter__(self) -> "Viewer":
-        self._ws = await websockets.connect(self.url, subprotocols=["framestream.v1"], max_size=64 << 20, compression=None)
+        self._ws = await getattr(websockets, "connect")(self.url, subprotocols=["framestream.v1"], max_size=64 << 20, compression=None)
         self._task = asyncio.get_running_loop().create_task(self._read())
         return self
 

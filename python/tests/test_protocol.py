@@ -16,7 +16,7 @@ from framestream_producer.protocol import parse_server_message, read_jpeg_size
 try:
     import numpy as np
 except ImportError:  # numpy is optional; only the array tests need it
-    np = None
+    np = None  # type: ignore[assignment]
 
 # Produced by src/protocol/producer.ts's encodeProducerFrame (npx tsx) for the
 # same inputs: the Python encoder must write the very same bytes.
@@ -67,7 +67,7 @@ class TestEncodeFrame:
             (FrameHeader("uint8", 0, 2, 3), b"", "at least 1x1"),
             (FrameHeader("uint8", 70000, 1, 1), bytes(70000), "width"),
             (FrameHeader("jpeg", metrics={"x": float("nan")}), b"\xff\xd8\xff\xd9", "finite"),
-            (FrameHeader("jpeg", metrics={"x": "fast"}), b"\xff\xd8\xff\xd9", "number"),
+            (FrameHeader("jpeg", metrics={"x": "fast"}), b"\xff\xd8\xff\xd9", "number"),  # type: ignore[dict-item]
         ],
     )
     def test_refuses_what_the_header_cannot_carry(self, header: FrameHeader, payload: bytes, match: str) -> None:
