@@ -169,7 +169,8 @@ export class FrameProducer extends ProducerEmitter {
     const held = this.gate.open(welcome.credits);
     if (held) this.transmit(held);
     this.emitSafe('open', welcome);
-    this.setWatching(welcome.watching);
+    // An `open` listener may have closed it already.
+    if (this._status === 'open') this.setWatching(welcome.watching);
   }
 
   private transmit(frame: OutgoingFrame): void {
