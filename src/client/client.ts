@@ -8,6 +8,7 @@ import { handleMessage, type Receiver } from './receive.js';
 import { Reconnector } from './reconnect.js';
 import { SafeEmitter } from './safe-emitter.js';
 import { SnapshotStore } from './snapshot.js';
+import { SourceTracker } from './source.js';
 import { StreamStats } from './stats.js';
 import type { ClientSnapshot, ClientStats, ClientStatus, ConnectionFailure, FrameStreamClientOptions, WebSocketLike } from './types.js';
 
@@ -46,6 +47,8 @@ export class FrameStreamClient extends SafeEmitter {
   private stream: StreamInfo | null = null;
   private metrics: (ServerMetrics & { source?: FrameMetrics }) | null = null;
   private sourceMetrics: FrameMetrics | undefined;
+  /** Whether an external producer feeds the stream, from the server's metrics. */
+  private readonly source = new SourceTracker();
   private maxFps: number | null;
   private destroyed = false;
   /** The last connection failure, for the snapshot; cleared once connected. */
@@ -268,6 +271,8 @@ export class FrameStreamClient extends SafeEmitter {
     this.stats.endConnection();
     this.metrics = null;
     this.sourceMetrics = undefined;
+    // Nobody says whether the producer is there until the next connection's metrics.
+    if (this.source.clear()) this.emitSafe('source', null);
   }
 
   private onFpsTick(): void {
@@ -325,6 +330,7 @@ export class FrameStreamClient extends SafeEmitter {
       const merged = { ...metrics, source: this.sourceMetrics } as ServerMetrics & { source?: FrameMetrics };
       if (!merged.source) delete merged.source;
       this.metrics = merged;
+      if (this.source.update(metrics, this.stats.clock.offsetMs)) this.emitSafe('source', this.source.current);
       this.emitSafe('metrics', merged);
       this.refreshSnapshot();
     },
@@ -345,6 +351,7 @@ export class FrameStreamClient extends SafeEmitter {
 
   private buildSnapshot(): ClientSnapshot {
     const stats = this.getStats();
-    return { status: this._status, fps: stats.fps, latency: stats.latency, metrics: this.metrics, stats, failure: this.failure };
+    const { metrics, failure } = this;
+    return { status: this._status, fps: stats.fps, latency: stats.latency, metrics, stats, failure, source: this.source.current };
   }
 }

@@ -56,6 +56,7 @@ function freeze(s: ClientSnapshot): ClientSnapshot {
   if (s.stats.latency) Object.freeze(s.stats.latency);
   if (s.latency) Object.freeze(s.latency);
   if (s.metrics) Object.freeze(s.metrics);
+  if (s.source) Object.freeze(s.source);
   return Object.freeze(s);
 }
 
@@ -85,6 +86,7 @@ function sameSnapshot(a: ClientSnapshot, b: ClientSnapshot): boolean {
     a.latency?.p95 === b.latency?.p95 &&
     a.metrics === b.metrics &&
     a.failure === b.failure &&
+    a.source === b.source &&
     sameStats(a.stats, b.stats)
   );
 }

@@ -190,6 +190,30 @@ export interface ClientSnapshot {
    * server with a refusal code); `null` before any and once connected again.
    */
   readonly failure: ConnectionFailure | null;
+  /**
+   * Whether the stream's source is producing, for streams whose frames come
+   * from an external producer (the server's `ingest` endpoint): read from
+   * the server's metrics message, so known about a second after connecting.
+   * `null` for streams that do not report it (a source inside the server),
+   * before the first metrics message and once the connection ended.
+   */
+  readonly source: SourceState | null;
+}
+
+/**
+ * Whether a stream's external producer is connected. While it is not,
+ * viewers stay connected and keep the last frame; nothing new arrives.
+ */
+export interface SourceState {
+  /** A producer is connected. */
+  readonly online: boolean;
+  /**
+   * When the source went offline (or the stream started without one), on
+   * this client's clock in ms since the epoch: the server's time corrected
+   * with the measured clock offset, so it compares with `Date.now()` and
+   * reads as local time. `null` while online.
+   */
+  readonly offlineSince: number | null;
 }
 
 /** Figures for latency, capture (server) → receive (client), in ms. */
@@ -272,6 +296,12 @@ export interface FrameStreamEvents {
   latency: (sample: LatencySample) => void;
   /** The server's metrics message (about once a second), with the last frame's source metrics as `source`. */
   metrics: (metrics: ServerMetrics & { source?: FrameMetrics }) => void;
+  /**
+   * The stream's source went offline or came back (`snapshot.source`
+   * changed); `null` once the connection ended or for a stream that stopped
+   * reporting it.
+   */
+  source: (source: SourceState | null) => void;
   /** A retry is scheduled: the attempt number (1, 2, …) and the delay before it. */
   reconnecting: (info: { attempt: number; delayMs: number }) => void;
   /** App-defined data the server sent with `{ type: 'control', data }`. */

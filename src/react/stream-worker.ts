@@ -48,7 +48,7 @@ function createClient(options: ToWorker & { type: 'client-create' }): void {
   client = created;
   created.on('frame', onClientFrame);
   created.on('latency', (sample) => forward.latency && post({ type: 'client-event', event: 'latency', args: [sample] }));
-  for (const event of ['status', 'open', 'fps', 'metrics', 'reconnecting', 'control', 'close'] as const) {
+  for (const event of ['status', 'open', 'fps', 'metrics', 'source', 'reconnecting', 'control', 'close'] as const) {
     created.on(event, (...args: unknown[]) => post({ type: 'client-event', event, args }));
   }
   created.on('error', (error) => {

@@ -233,7 +233,7 @@ export class WorkerFrameStreamClient extends SafeEmitter implements PaintHostPro
     const inner = new FrameStreamClient({ ...this.options, autoConnect: false, maxFps: this.maxFps ?? undefined });
     this.inner = inner;
     this.host = null;
-    for (const event of ['status', 'open', 'frame', 'fps', 'latency', 'metrics', 'reconnecting', 'control', 'error', 'close'] as const) {
+    for (const event of ['status', 'open', 'frame', 'fps', 'latency', 'metrics', 'source', 'reconnecting', 'control', 'error', 'close'] as const) {
       inner.on(event, (...args: unknown[]) => {
         if (event === 'status') this._status = args[0] as ClientStatus;
         (this.emitSafe as (event: string, ...args: unknown[]) => void)(event, ...args);

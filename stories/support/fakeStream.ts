@@ -15,6 +15,15 @@ export interface FakeStreamOptions {
   height?: number;
   /** Why the connection failed, for a fake that starts in `error`. @default an unreachable URL */
   failure?: ConnectionFailure;
+  /**
+   * A stream fed by an external producer that is not there: `'waiting'`
+   * connects and shows no frame (no producer came yet); `'offline'` shows
+   * frames for `framesBeforeOffline` ms, then the producer goes away and the
+   * last frame stays. @default undefined (a source inside the server)
+   */
+  producer?: 'waiting' | 'offline';
+  /** How long the producer of `producer: 'offline'` sends before it goes, ms. @default 1500 */
+  framesBeforeOffline?: number;
 }
 
 /** The stand-in's source rate, like the playground's streams. */
@@ -64,7 +73,9 @@ export class FakeStream extends EventEmitter<{ frame: (frame: { data: Uint8Array
     if (this.options.hold) return;
     this.later(600, () => {
       this.setStatus('connected');
+      if (this.options.producer === 'waiting') return this.goOffline(Date.now() - 42_000);
       this.startFrames();
+      if (this.options.producer === 'offline') this.later(this.options.framesBeforeOffline ?? 1500, () => this.goOffline(Date.now()));
     });
   };
 
@@ -132,8 +143,26 @@ export class FakeStream extends EventEmitter<{ frame: (frame: { data: Uint8Array
         capped: this.capped,
         inferenceMs: 38 + Math.random() * 8,
         frameBytes: this.bytes / Math.max(1, this.received),
+        ...(this.options.producer && { sourceOnline: 1 }),
       },
       stats,
+      source: this.options.producer ? { online: true, offlineSince: null } : null,
+    });
+  }
+
+  // Like a stream whose producer left: no more frames, the last one stays,
+  // and the metrics say since when (once a second, as the server's do).
+  private goOffline(since: number): void {
+    this.stopFrames?.();
+    this.stopFrames = null;
+    this.frameTimes = [];
+    this.replace({
+      ...this.snapshot,
+      fps: 0,
+      latency: null,
+      metrics: { fps: 0, viewers: 1, skipped: 0, sourceOnline: 0, sourceOfflineSince: since },
+      stats: { ...this.snapshot.stats, framesReceived: this.received, bytesReceived: this.bytes, fps: 0 },
+      source: { online: false, offlineSince: since },
     });
   }
 
@@ -156,6 +185,7 @@ export class FakeStream extends EventEmitter<{ frame: (frame: { data: Uint8Array
       latency: live ? this.snapshot.latency : null,
       metrics: live ? this.snapshot.metrics : null,
       failure: live ? null : this.snapshot.failure,
+      source: live ? this.snapshot.source : null,
       stats: { ...this.snapshot.stats, status },
     });
   }
@@ -187,6 +217,7 @@ function makeSnapshot(status: ClientStatus, failure: ConnectionFailure): ClientS
       framed: null,
     },
     failure: status === 'error' ? failure : null,
+    source: null,
   };
 }
 
