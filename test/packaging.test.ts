@@ -48,7 +48,7 @@ describe('the packed package', () => {
     expect(problems).toEqual([]);
     // Guard against a vacuous pass: the analysis did look at every entry.
     expect(Object.keys((report.analysis as unknown as { entrypoints: object }).entrypoints)).toEqual(
-      expect.arrayContaining(['.', './server', './client', './react', './vite']),
+      expect.arrayContaining(['.', './server', './client', './react', './vite', './producer']),
     );
   });
 });
@@ -74,6 +74,7 @@ import { createFrameStreamServer } from 'framestream/server';
 import { FrameStreamClient, type ClientSnapshot } from 'framestream/client';
 import { Controls, StreamCanvas, WorkerFrameStreamClient, type StreamClient } from 'framestream/react';
 import { framestream } from 'framestream/vite';
+import { FrameProducer } from 'framestream/producer';
 import { createServer } from 'node:http';
 
 export const server = createFrameStreamServer({ server: createServer() });
@@ -82,6 +83,8 @@ const worker: StreamClient | null = WorkerFrameStreamClient.start({ url: 'ws://l
 worker?.on('error', (error: FrameStreamError) => console.warn(error.code));
 export const snapshot: ClientSnapshot = client.getSnapshot();
 export const plugin = framestream();
+export const producer = new FrameProducer({ url: 'ws://localhost:8080/ws/test/producer', token: 't', autoConnect: false });
+producer.on('demand', (watching: boolean) => console.log(watching));
 export const decode = decodeFrameMessage;
 export const components = [Controls, StreamCanvas];
 // @ts-expect-error: not a status

@@ -35,7 +35,11 @@ const FORMAT_BY_ID: Record<number, ProducerFormat | undefined> = { 1: 'jpeg', 2:
 
 /** Close codes the ingest endpoint uses (besides 1000/1001/1008/1009). */
 export const PRODUCER_CLOSE_CODES = {
-  /** The token or `authorizeProducer` refused it. */
+  /**
+   * Refused credentials. The endpoint answers those with HTTP 401 before the
+   * handshake; a producer library treats a 4401 close (a proxy or a future
+   * server) the same way.
+   */
   unauthorized: 4401,
   /** Another producer already feeds this stream. */
   busy: 4409,
@@ -71,7 +75,10 @@ export type IngestServerMessage =
       version: 1;
       /** Frames the producer may have in flight before it must wait for a `credit`. */
       credits: number;
-      /** Largest payload accepted, bytes. */
+      /**
+       * Largest frame accepted: a JPEG's bytes, or a raw frame's values
+       * (width × height × channels; a float32 frame's payload is 4× that).
+       */
       maxFrameBytes: number;
       /** The stream's settings, as viewers get them. */
       stream: { path: string; width: number; height: number; fps: number };

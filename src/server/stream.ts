@@ -86,6 +86,7 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
         producer: this.producer,
         stream: () => ({ path: this.path, width: this.o.width, height: this.o.height, fps: this.o.fps }),
         watching: () => this.watching,
+        heartbeatInterval: this.o.heartbeatInterval,
         online: (online) => this.safeEmit('producer', online),
         reportError,
       });

@@ -252,6 +252,24 @@ describe('FrameStreamServer with an ingest endpoint', () => {
     });
   });
 
+  it('cuts off a producer that stops answering pings, so a vanished producer does not stay online', async () => {
+    const { port, stream, errors } = await setup({}, { heartbeatInterval: 100 });
+    const p = new RawProducer(port);
+    await p.opened;
+    (p.ws as unknown as { _receiver: { removeAllListeners(e: string): void } })._receiver.removeAllListeners('ping');
+    (p.ws as unknown as { _socket: { pause(): void } })._socket.pause(); // reads nothing, answers nothing
+    await waitFor(() => stream.getStats().producer?.connected === false, 'the producer to be cut off');
+    expect(errors.map((e) => (e as { code?: string }).code)).toContain('ERR_HEARTBEAT_TIMEOUT');
+  });
+
+  it('says why in an error message before closing a producer for a protocol error', async () => {
+    const { port } = await setup();
+    const p = await producer(port);
+    p.ws.send('not a frame');
+    await waitFor(() => p.closeCode !== undefined, 'the close');
+    expect(p.ofType('error')[0]).toMatchObject({ code: 'ERR_PRODUCER_PROTOCOL', message: expect.stringMatching(/binary frames only/) });
+  });
+
   describe('options', () => {
     it('needs a token or authorizeProducer, and refuses push() and setSource() on an ingest stream', async () => {
       const server = createHostServer();

@@ -43,7 +43,10 @@ export class ProducerConnection {
   /** Closes the producer for breaking the protocol, and tells the app. */
   refuse(err: FrameStreamError, code: number = PRODUCER_CLOSE_CODES.protocolError): void {
     this.o.reportError(err);
-    if (this.ws.readyState === 1) this.ws.close(code, err.message.slice(0, 120));
+    if (this.ws.readyState !== 1) return;
+    // The whole message first: a close reason holds only 123 bytes.
+    this.send({ type: 'error', code: err.code, message: err.message });
+    this.ws.close(code, err.message.slice(0, 120));
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {

@@ -22,6 +22,8 @@ export interface IngestEndpointOptions {
   limits: FrameLimits;
   stream: () => { path: string; width: number; height: number; fps: number };
   watching: () => boolean;
+  /** ms between pings; a producer that left one unanswered is cut off (0: never). */
+  heartbeatInterval: number;
   /** A producer connected (true) or its connection ended (false). */
   online(online: boolean): void;
   frame(frame: ValidFrame, metrics: FrameMetrics | undefined, done: () => void): void;
@@ -114,6 +116,30 @@ export class IngestEndpoint {
     }
   }
 
+  // A producer whose host vanished without closing its TCP connection would
+  // keep the stream "online" for good; an unanswered ping ends it.
+  private heartbeat(ws: import('ws').WebSocket): () => void {
+    const interval = this.o.heartbeatInterval;
+    if (interval <= 0) return () => {};
+    let alive = true;
+    const live = () => (alive = true);
+    ws.on('pong', live);
+    ws.on('message', live);
+    const timer = setInterval(() => {
+      if (!alive) {
+        this.o.reportError(new FrameStreamError('ERR_HEARTBEAT_TIMEOUT', `The producer on ${this.path} did not answer a heartbeat ping`));
+        return ws.terminate();
+      }
+      alive = false;
+      try {
+        ws.ping();
+      } catch {
+        ws.terminate();
+      }
+    }, interval).unref();
+    return () => clearInterval(timer);
+  }
+
   private async authorized(req: IncomingMessage): Promise<boolean> {
     const { token, authorizeProducer } = this.o.settings;
     if (token !== undefined && !tokenMatches(token, presentedToken(req))) return false;
@@ -142,7 +168,9 @@ export class IngestEndpoint {
       reportError: (err) => this.o.reportError(err),
     });
     this.current = conn;
+    const stopHeartbeat = this.heartbeat(ws);
     ws.on('close', () => {
+      stopHeartbeat();
       if (this.current !== conn) return;
       this.current = undefined;
       this.o.online(false);

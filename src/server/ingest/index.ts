@@ -20,6 +20,7 @@ export interface OpenIngestOptions {
   producer: Producer;
   stream: () => { path: string; width: number; height: number; fps: number };
   watching: () => boolean;
+  heartbeatInterval: number;
   /** A producer connected (true) or went away (false), after the source knows. */
   online: (online: boolean) => void;
   reportError: (err: FrameStreamError) => void;
@@ -35,6 +36,7 @@ export function openIngest(o: OpenIngestOptions): Ingest {
     limits: o.limits,
     stream: o.stream,
     watching: o.watching,
+    heartbeatInterval: o.heartbeatInterval,
     online: (online) => {
       source.setOnline(online);
       o.online(online);
