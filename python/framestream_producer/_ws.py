@@ -52,3 +52,15 @@ def refused_status(exc: BaseException) -> Optional[Tuple[int, Optional[str]]]:
         headers = getattr(exc, "headers", None)
         return status, headers.get("Retry-After") if headers is not None else None
     return None
+
+
+def close_info(ws: Any) -> Tuple[Optional[int], str]:
+    """The close code and reason a finished connection received.
+
+    The legacy client and websockets >= 14 have ``close_code``/``close_reason``
+    on the connection; 13's new asyncio client keeps them on ``ws.protocol``.
+    """
+    for holder in (ws, getattr(ws, "protocol", None)):
+        if holder is not None and hasattr(holder, "close_code"):
+            return holder.close_code, holder.close_reason or ""
+    return None, ""

@@ -329,7 +329,8 @@ class AsyncProducer:
                 self._call(self.on_watching, False)
             self._notify()
         if error is None:
-            error = closed_by_server(ws.close_code, ws.close_reason or "", self.url)
+            code, reason = _ws.close_info(ws)
+            error = closed_by_server(code, reason, self.url)
             if server_reported and error is not None and error.close_code in (4400, 1009):
                 error = None  # the server's `error` message already said why
         return welcomed, error
