@@ -152,9 +152,16 @@ function pool(phases) {
 async function findPython() {
   const lib = join(ROOT, 'python', 'framestream_producer', '__init__.py');
   if (!existsSync(lib)) return { python: null, reason: 'python producer missing (no python/framestream_producer)' };
-  const candidates = [process.env.BENCH_PYTHON, join(ROOT, 'python', '.venv', 'bin', 'python'), join(ROOT, '.venv', 'bin', 'python'), 'python3'].filter(
-    (p) => p && (p === 'python3' || existsSync(p)),
-  );
+  // BENCH_PYTHON first; then a venv as python/README.md sets one up; then
+  // whatever `python3` is; then Debian's, where apt's python3-websockets lives
+  // even when a pyenv or a venv shadows it on the PATH.
+  const candidates = [
+    process.env.BENCH_PYTHON,
+    join(ROOT, 'python', '.venv', 'bin', 'python'),
+    join(ROOT, '.venv', 'bin', 'python'),
+    'python3',
+    '/usr/bin/python3',
+  ].filter((p) => p && (p === 'python3' || existsSync(p)));
   let reason = 'python producer missing';
   for (const python of candidates) {
     try {
@@ -260,7 +267,7 @@ async function measurePython({ server, viewers, warmupS, windowS, loadgenProcs, 
  * @param {{ rounds: number, warmupS: number, windowS: number, viewers: number, loadgenProcs: number, log: (s: string) => void }} config
  */
 export async function runIngest(config) {
-  const result = { jpeg: null, float32: null, python: null, bufferutil: null, jpegBytes: null, error: null };
+  const result = { jpeg: null, float32: null, python: null, bufferutil: null, jpegBytes: null, idleCpuMsPerSecond: null, error: null };
   let server;
   let producer;
   let viewer;
@@ -273,6 +280,13 @@ export async function runIngest(config) {
     const first = await server.call('stats');
     result.bufferutil = first.bufferutil;
     result.jpegBytes = first.jpegBytes;
+    // The floor under every CPU figure: the same processes connected, no
+    // frames sent (timers, the viewers' once-a-second metrics, these calls).
+    const t0 = performance.now();
+    await sleep(config.windowS * 1000);
+    const idle = await server.call('stats');
+    result.idleCpuMsPerSecond = (idle.cpuMs - first.cpuMs) / ((performance.now() - t0) / 1000);
+    config.log(`  idle server: ${result.idleCpuMsPerSecond.toFixed(1)} ms CPU/s`);
     const phases = { jpeg: { push: [], ingest: [] }, float32: { push: [], ingest: [] } };
     let firstId = 1;
     for (let round = 0; round < config.rounds; round++) {

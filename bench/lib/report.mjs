@@ -240,6 +240,11 @@ function ingest(r) {
         );
   const notes = [];
   const j = ing.jpeg;
+  if (ing.idleCpuMsPerSecond != null) {
+    notes.push(
+      `With both peers connected and nothing sent, the server process used ${fmt(ing.idleCpuMsPerSecond, 1)} ms of CPU per second (timers, the viewers’ once-a-second metrics, the harness’s calls): ${fmt(ing.idleCpuMsPerSecond / c.fps, 3)} ms of every CPU-per-frame figure above at ${c.fps} FPS, on both paths.`,
+    );
+  }
   if (j?.push.cpuPerFrame > 0.2) {
     notes.push(
       `The same JPEG through \`push()\` cost ${fmt(j.push.cpuPerFrame, 3)} ms of server CPU per frame in this run (its checks and private copy, one framed message, one viewer’s socket write), so the 0.2 ms passthrough target is below what the in-process path itself took here; ingest added ${fmt(j.addedCpuPerFrame, 3)} ms to it.`,

@@ -160,3 +160,68 @@ describe('npm run bench', () => {
     });
   });
 });
+
+// The ingest figure's pure parts (bench/lib/ingest.mjs): the producer's
+// credit gate, the frame accounting and its targets. The figure itself runs
+// in the smoke test above with every other figure.
+import { CreditGate, accountWindow, addedLatency, cpuPerFrame, ingestTargets } from '../../bench/lib/ingest.mjs';
+
+describe('bench/lib/ingest.mjs', () => {
+  describe('CreditGate', () => {
+    it('sends while credits last, then keeps only the newest frame until a credit returns', () => {
+      const gate = new CreditGate<number>(2);
+      expect(gate.offer(1)).toBe(1);
+      expect(gate.offer(2)).toBe(2);
+      expect(gate.offer(3)).toBeUndefined();
+      expect(gate.offer(4)).toBeUndefined();
+      expect(gate.replaced).toBe(1);
+      expect(gate.credit(1)).toBe(4);
+      expect(gate.credit(1)).toBeUndefined();
+      expect(gate.offer(5)).toBe(5);
+    });
+
+    it('refuses a credit count the server cannot have sent', () => {
+      expect(() => new CreditGate(0)).toThrow(/`credits`/);
+    });
+  });
+
+  describe('accountWindow', () => {
+    it('counts the window’s frames the viewer never received, ignoring frames from outside it', () => {
+      const seen = [
+        { id: 9, latencyMs: 50, hopMs: 1 },
+        { id: 10, latencyMs: 1, hopMs: 0.5 },
+        { id: 12, latencyMs: 3, hopMs: 0.5 },
+        { id: 12, latencyMs: 4, hopMs: 0.5 },
+      ];
+      expect(accountWindow([10, 11, 12], seen)).toEqual({ sent: 3, received: 2, lost: 1, duplicates: 1, latencies: [1, 3], hops: [0.5, 0.5] });
+    });
+  });
+
+  it('reports what ingest adds as the difference of percentiles, or null when a path is missing', () => {
+    expect(addedLatency({ p50: 1, p99: 4 }, { p50: 1.5, p99: 7 })).toEqual({ p50: 0.5, p99: 3 });
+    expect(addedLatency(undefined, { p50: 1.5, p99: 7 })).toEqual({ p50: null, p99: null });
+    expect(cpuPerFrame(10, 0)).toBeNull();
+  });
+
+  describe('ingestTargets', () => {
+    const path = (p50: number, p99: number, cpu: number, lost = 0) => ({ p50, p99, cpuPerFrame: cpu, sent: 100, lost });
+    const run = (ingest: object, lost = 0) => ({
+      jpeg: { push: path(1, 4, 0.1), ingest: path(1.5, 8, 0.15, lost), added: { p50: 0.5, p99: 4 } },
+      float32: { push: path(4, 9, 3), ingest: { ...path(6, 12, 5), ...ingest }, added: { p50: 2, p99: 3 } },
+    });
+
+    it('meets every target when ingest adds little, loses nothing and passes JPEG through cheaply', () => {
+      expect(ingestTargets(run({})).map((t) => t.met)).toEqual([true, true, true, true]);
+    });
+
+    it('misses the loss target for a frame lost in either format', () => {
+      const loss = ingestTargets(run({ lost: 1 })).find((t) => /lost/.test(t.target));
+      expect(loss).toMatchObject({ met: false, measured: expect.stringContaining('1 of 200') });
+    });
+
+    it('says why when the figure did not run', () => {
+      expect(ingestTargets(undefined)).toEqual([expect.objectContaining({ met: null, measured: 'not run' })]);
+      expect(ingestTargets({ error: 'server did not start' })[0]).toMatchObject({ met: null, measured: 'server did not start' });
+    });
+  });
+});
