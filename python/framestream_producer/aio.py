@@ -329,8 +329,8 @@ class AsyncProducer:
                 self._call(self.on_watching, False)
             self._notify()
         if error is None:
-            code, reason = _ws.close_info(ws)
-            error = closed_by_server(code, reason, self.url)
+            close_code, close_reason = _ws.close_info(ws)
+            error = closed_by_server(close_code, close_reason, self.url)
             if server_reported and error is not None and error.close_code in (4400, 1009):
                 error = None  # the server's `error` message already said why
         return welcomed, error
