@@ -241,7 +241,10 @@ class AsyncProducer:
                 welcomed, error = await self._session(ws)
             if self._closing:
                 break
-            if welcomed:
+            # A connection the server welcomed resets the backoff, unless it
+            # ended over a frame it refused: the next frame may well be refused
+            # too, and reconnecting at once each time would hammer the server.
+            if welcomed and (error is None or error.reason not in ("protocol", "too-big")):
                 attempt, reported = 0, None
             delay = self.backoff.after(error, attempt)
             if error is not None:

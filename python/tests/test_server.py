@@ -326,3 +326,27 @@ class TestExample:
         done = subprocess.run([sys.executable, str(EXAMPLE), "--frames", "5"], env=env, capture_output=True, text=True, timeout=60)
         assert done.returncode == 1
         assert "refused the producer's token" in done.stderr
+
+
+class TestRefusedFrames:
+    def test_a_frame_the_server_refuses_is_reported_and_the_retries_back_off(self, server: ServerProcess) -> None:
+        errors: List[ProducerError] = []
+
+        async def main() -> None:
+            # 9000 px is over the server's maxFrameWidth (8192), which welcome does not tell.
+            wide = np.zeros((1, 9000), np.uint8)
+            producer = AsyncProducer(server.ingest_url, TOKEN, on_error=errors.append, backoff=Backoff(initial=0.2, maximum=5))
+            await producer.wait_ready(10)
+            before = server.stats()["upgrades"]["/ingest/model"]
+            for _ in range(30):  # a model that keeps making the same bad frame for 1.5 s
+                await producer.send(wide)
+                await asyncio.sleep(0.05)
+            tries = server.stats()["upgrades"]["/ingest/model"] - before
+            await producer.close()
+            # 0.2, 0.4, 0.8 s (each jittered down by up to half): a handful, not one per frame.
+            assert 1 <= tries <= 6, tries
+
+        run(main())
+        assert errors and errors[0].code == "ERR_PRODUCER_PROTOCOL" and errors[0].close_code == 4400
+        assert "8192" in str(errors[0])
+        assert len(errors) == 1, "reported once per outage"
