@@ -14,6 +14,10 @@ export const CLOSE_CODES = {
   forbiddenOrigin: 4403,
   /** The stream is at `maxClients` (HTTP 503); worth retrying later. */
   full: 4503,
+  /** The session's model ended it (the session function returned, or called `end()`). Not retried. */
+  sessionEnded: 4001,
+  /** The session reached `sessionTimeout`. Not retried: reconnecting joins the queue again. */
+  sessionTimeout: 4408,
 } as const;
 
 export type FrameStreamCloseCode = (typeof CLOSE_CODES)[keyof typeof CLOSE_CODES];

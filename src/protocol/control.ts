@@ -1,5 +1,6 @@
 import { FrameStreamError } from './errors.js';
 import type { FrameCodec } from './frame.js';
+import type { InputAckMessage, ParamsMessage, SessionMessage } from './session.js';
 
 /**
  * JSON text messages of subprotocol `framestream.v1` (docs/protocol.md).
@@ -65,14 +66,17 @@ export type ServerMessage =
     }
   | { type: 'metrics'; metrics: ServerMetrics }
   | { type: 'error'; code: string; message: string }
-  | { type: 'control'; data: unknown };
+  | { type: 'control'; data: unknown }
+  | SessionMessage
+  | InputAckMessage;
 
 export type ClientMessage =
   | { type: 'ping'; id: number; clientTime: number }
   /** Ask for at most `fps` frames per second on this connection; `null` removes the cap. */
   | { type: 'setMaxFps'; fps: number | null }
   /** App-defined message, handed to the server's `onControl` hook. */
-  | { type: 'control'; data: unknown };
+  | { type: 'control'; data: unknown }
+  | ParamsMessage;
 
 function parseJsonObject(text: string): Record<string, unknown> {
   let value: unknown;
@@ -112,6 +116,11 @@ export function parseClientMessage(text: string): ClientMessage {
       return { type: 'setMaxFps', fps: msg.fps as number | null };
     case 'control':
       return { type: 'control', data: msg.data };
+    case 'params':
+      if (typeof msg.params !== 'object' || msg.params === null || Array.isArray(msg.params)) {
+        invalid('params', '`params` must be a JSON object');
+      }
+      return { type: 'params', params: msg.params as Record<string, unknown> };
     default:
       throw new FrameStreamError(
         'ERR_CONTROL_UNKNOWN_TYPE',
@@ -153,6 +162,21 @@ export function parseServerMessage(text: string): ServerMessage {
       return msg as ServerMessage;
     case 'control':
       return { type: 'control', data: msg.data };
+    case 'session':
+      if (msg.state === 'queued') {
+        if (!isFiniteNumber(msg.position) || typeof msg.token !== 'string') invalid('session', 'a queued session needs `position` and `token`');
+      } else if (msg.state === 'active') {
+        if (typeof msg.id !== 'string' || typeof msg.token !== 'string') invalid('session', 'an active session needs `id` and `token`');
+        if (msg.expiresAt !== null && !isFiniteNumber(msg.expiresAt)) invalid('session', '`expiresAt` must be a number or null');
+      } else if (msg.state === 'ended') {
+        if (typeof msg.reason !== 'string') invalid('session', 'an ended session needs a `reason`');
+      } else {
+        invalid('session', '`state` must be queued, active or ended');
+      }
+      return msg as ServerMessage;
+    case 'inputAck':
+      if (!isFiniteNumber(msg.seq)) invalid('inputAck', '`seq` must be a number');
+      return { type: 'inputAck', seq: msg.seq };
     default:
       throw new FrameStreamError(
         'ERR_CONTROL_UNKNOWN_TYPE',

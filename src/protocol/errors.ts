@@ -35,7 +35,13 @@ export type FrameStreamErrorCode =
   // External producers (ingest endpoint and producer libraries)
   | 'ERR_PRODUCER_PROTOCOL'
   | 'ERR_PRODUCER_REFUSED'
-  | 'ERR_PRODUCER_BUSY';
+  | 'ERR_PRODUCER_BUSY'
+  // Interactive sessions
+  | 'ERR_INPUT_INVALID'
+  | 'ERR_INPUT_TOO_LARGE'
+  | 'ERR_NOT_IN_SESSION'
+  | 'ERR_SESSION_ENDED'
+  | 'ERR_SESSION_TIMEOUT';
 
 /**
  * Base class for runtime errors framestream emits (as `'error'` events) or

@@ -13,3 +13,4 @@ export { wallClockMs } from './clock.js';
 export { looksLikeJpeg, readJpegSize } from './jpeg.js';
 export * from './close-codes.js';
 export * from './producer.js';
+export * from './session.js';
