@@ -250,6 +250,10 @@ function ingest(r) {
       `The same JPEG through \`push()\` cost ${fmt(j.push.cpuPerFrame, 3)} ms of server CPU per frame in this run (its checks and private copy, one framed message, one viewer’s socket write), so the 0.2 ms passthrough target is below what the in-process path itself took here; the ingest path’s difference from it was ${fmt(j.addedCpuPerFrame, 3)} ms.`,
     );
   }
+  const skipped = ['jpeg', 'float32'].flatMap((k) => (ing[k] ? [ing[k].push.skipped + ing[k].ingest.skipped] : [])).reduce((a, b) => a + b, 0);
+  if (skipped > 0) {
+    notes.push(`The server skipped ${skipped} frame(s) for the viewer because its socket was still behind: the viewer did not keep up for those, and they count as lost above.`);
+  }
   if (ing.bufferutil === false) {
     notes.push(
       `\`ws\` ran without its optional \`bufferutil\` addon, so the server unmasked every producer frame (RFC 6455 masks client → server frames) in a JavaScript loop, a cost that grows with the frame (${ing.jpegBytes ? `${fmt(ing.jpegBytes / 1024, 0)} KB for these JPEGs` : 'a JPEG'}, 3 MB for the float32 pixels); the producer masked them the same way.`,
