@@ -350,3 +350,44 @@ class TestRefusedFrames:
         assert errors and errors[0].code == "ERR_PRODUCER_PROTOCOL" and errors[0].close_code == 4400
         assert "8192" in str(errors[0])
         assert len(errors) == 1, "reported once per outage"
+
+
+class TestOptionalImports:
+    def test_a_pil_image_arrives_as_a_jpeg_of_its_size_and_colour(self, server: ServerProcess) -> None:
+        Image = pytest.importorskip("PIL.Image")
+        image = Image.new("RGB", (70, 30), (20, 200, 90))
+        palette = Image.new("P", (70, 30))  # converted to RGB on the way
+
+        async def main() -> None:
+            async with Viewer(server.viewer_url) as viewer, AsyncProducer(server.ingest_url, TOKEN) as producer:
+                await producer.send(image)
+                await until(lambda: any(f.width == 70 for f in viewer.frames), "the PIL frame at the viewer")
+                frame = next(f for f in viewer.frames if f.width == 70)
+                assert read_jpeg_size(frame.jpeg) == (70, 30)
+                assert close_to(server.jpeg_info(frame.jpeg)["mean"][:3], [20, 200, 90])
+                await producer.flush(10)
+                await producer.send(palette)
+                await producer.flush(10)
+
+        run(main())
+
+    def test_jpeg_frames_need_neither_numpy_nor_pil(self, server: ServerProcess) -> None:
+        jpeg = make_jpeg(server, 16, 16, (0, 0, 0))
+        script = f"""
+import sys
+sys.modules["numpy"] = None      # importing them now raises ImportError
+sys.modules["PIL"] = None
+sys.path.insert(0, {str(Path(__file__).resolve().parents[1])!r})
+from framestream_producer import Producer
+with Producer({server.ingest_url!r}, {TOKEN!r}) as producer:
+    producer.wait_ready(10)
+    producer.send({jpeg!r}, inference_ms=1)
+    producer.flush(10)
+    try:
+        producer.send([[0, 0], [0, 0]])
+    except TypeError as err:
+        print(err)
+"""
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert "install numpy for arrays" in done.stdout
