@@ -65,23 +65,33 @@ def main() -> int:
     args = parser.parse_args()
     if not args.fps > 0:
         parser.error("--fps must be > 0")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    # Warnings only: the producer says once when it cannot connect, not on every retry.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
 
     pattern = Pattern(args.size)
-    producer = Producer(args.url, args.token, on_watching=lambda w: print("viewers:", "watching" if w else "none"))
+    producer = Producer(args.url, args.token, on_watching=lambda w: print("streaming" if w else "nobody watches"))
     print(f"streaming {args.size}x{args.size} float32 at {args.fps:g} FPS to {args.url} (Ctrl-C stops)")
     period = 1.0 / args.fps
     start = next_frame = time.perf_counter()
     sent = 0
+    paused = False
     try:
+        try:
+            producer.wait_ready(timeout=2.0)  # a wrong token fails here, with the server's word for it
+        except TimeoutError:
+            pass  # not up yet: the producer keeps trying in the background
         while args.frames == 0 or sent < args.frames:
             if not producer.watching:
                 # Nobody watches (or the server is away): a real model would
                 # save its GPU here. Check now and then so Ctrl-C still works.
+                if not paused:
+                    paused = True
+                    print("paused: waiting for", "a viewer" if producer.connected else f"the server at {args.url}")
                 if not producer.wait_watching(timeout=1.0):
                     if producer.failure:
                         raise producer.failure
                     continue
+                paused = False
                 next_frame = time.perf_counter()
             t0 = time.perf_counter()
             frame = pattern(t0 - start)
