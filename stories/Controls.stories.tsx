@@ -2,9 +2,9 @@ import type { Meta, StoryObj } from '@storybook/react-vite';
 import { useEffect, useState } from 'react';
 import { useArgs } from 'storybook/preview-api';
 import type { ClientStatus, ConnectionFailure, FrameStreamErrorCode } from '../src/client/index.js';
-import { Controls, type FitMode, type StreamMetrics } from '../src/react/index.js';
+import { Controls, StreamCanvas, type FitMode, type StreamMetrics } from '../src/react/index.js';
 import { FPS_CAP_ARG, fpsCapKey, fpsCapValue, type FpsCapKey } from './support/args.js';
-import { UNREACHABLE } from './support/fakeStream.js';
+import { UNREACHABLE, useFakeStream, type FakeStreamOptions } from './support/fakeStream.js';
 
 /**
  * What the Controls stories take: the panel's own props, with its `metrics`
@@ -186,3 +186,41 @@ export const ConnectedCapped: Story = {
 
 /** Metrics hidden from the settings menu: the panel shrinks to status and buttons. */
 export const ConnectedMetricsHidden: Story = { args: { status: 'connected', ...LIVE, showMetrics: false } };
+
+/**
+ * A stream fed by an external producer (an ingest endpoint), over a canvas
+ * of synthetic frames: the connection is fine ("Connected"), and the panel
+ * says the producer is away without covering the frame.
+ */
+function ProducerDemo({ producer }: { producer: NonNullable<FakeStreamOptions['producer']> }) {
+  const stream = useFakeStream('connected', { producer });
+  return (
+    <main className="relative h-screen w-screen overflow-hidden bg-black">
+      <StreamCanvas client={stream.client} fit="contain" className="absolute inset-0" />
+      <Controls
+        status={stream.status}
+        metrics={stream.metrics}
+        failure={stream.snapshot.failure}
+        source={stream.snapshot.source}
+        onConnect={stream.connect}
+        onDisconnect={stream.disconnect}
+        initialPosition={{ x: 24, y: 24 }}
+      />
+    </main>
+  );
+}
+
+/** Connected to a stream whose producer has not come yet: no frame, "Waiting for producer". */
+export const WaitingForProducer: Story = {
+  name: 'Waiting for producer',
+  render: () => <ProducerDemo producer="waiting" />,
+};
+
+/**
+ * The producer sent frames for a moment and went away: the last frame
+ * stays, and the panel says since when (local time).
+ */
+export const ProducerOffline: Story = {
+  name: 'Producer offline',
+  render: () => <ProducerDemo producer="offline" />,
+};

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { ClientSnapshot, ClientStatus, ConnectionFailure } from 'framestream/client';
+import type { ClientSnapshot, ClientStatus, ConnectionFailure, SourceState } from 'framestream/client';
 import { EMPTY_METRICS, type StreamMetrics } from './metrics.js';
 import { MetricsGrid } from './MetricsGrid.js';
 import type { FitMode } from './painter.js';
@@ -37,6 +37,15 @@ export interface ControlsProps {
    * `'error'` (with Retry) or `'reconnecting'`. @default stream.snapshot.failure
    */
   failure?: Pick<ConnectionFailure, 'message'> & Partial<ConnectionFailure> | null;
+  /**
+   * Whether the stream's external producer is connected (a stream with an
+   * ingest endpoint), `null` for a stream that does not say. While
+   * `status` is `'connected'` and `online` is `false`, the panel says
+   * "Waiting for producer" until a frame arrived (`metrics.framesReceived`),
+   * then "Source offline since" the time it went, in local time.
+   * @default stream.snapshot.source, else null
+   */
+  source?: SourceState | null;
   /** Called by the Connect (and Retry) button. @default stream.connect (without a stream, the button is disabled) */
   onConnect?: () => void;
   /** Called by the Disconnect button. @default stream.disconnect (without a stream, the button is disabled) */
@@ -74,6 +83,46 @@ const STATUS_TEXT: Record<ClientStatus, string> = {
   error: 'Connection failed',
 };
 
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** `HH:MM:SS` in local time, whatever the locale. */
+function clockTime(ms: number): string {
+  const d = new Date(ms);
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/**
+ * The producer of an ingest stream is not connected. The viewer's own
+ * connection is fine (the indicator stays "Connected") and the canvas keeps
+ * the last frame, so this is a notice in the panel, not an overlay.
+ */
+function SourceNotice({ since, hasFrame }: { since: number | null; hasFrame: boolean }) {
+  return (
+    <div className="fs-source" data-testid="source-notice" data-source={hasFrame ? 'offline' : 'waiting'}>
+      <span aria-hidden="true" className="fs-source-dot" />
+      <div className="fs-source-text">
+        <p role="status" className="fs-source-message" data-testid="source-message">
+          {hasFrame ? (
+            since === null ? (
+              'Source offline'
+            ) : (
+              <>
+                Source offline since{' '}
+                <time dateTime={new Date(since).toISOString()} title={new Date(since).toLocaleString()}>
+                  {clockTime(since)}
+                </time>
+              </>
+            )
+          ) : (
+            'Waiting for producer'
+          )}
+        </p>
+        <p className="fs-source-detail">{hasFrame ? 'Showing the last frame until it is back.' : 'Frames appear once a producer connects.'}</p>
+      </div>
+    </div>
+  );
+}
+
 /** A value the parent controls when it passes one, or local state when it does not. */
 function useControllable<T>(value: T | undefined, initial: T, onChange?: (v: T) => void): [T, (v: T) => void] {
   const [local, setLocal] = useState(initial);
@@ -91,7 +140,8 @@ function useControllable<T>(value: T | undefined, initial: T, onChange?: (v: T) 
  * The floating glass panel over a stream: a connection indicator that pulses
  * while connected, Connect and Disconnect buttons enabled only when they make
  * sense, live metrics, and a settings menu (fit mode, FPS cap, metrics on/off).
- * When the connection failed it says why and where, and offers Retry.
+ * When the connection failed it says why and where, and offers Retry; when
+ * the stream's external producer is away it says so (and since when).
  * Drag it by its title bar (or move it with the arrow keys); it stays on screen.
  *
  * Give it the hook's result and everything is wired; or feed it any status
@@ -107,6 +157,7 @@ export function Controls(props: ControlsProps) {
   const status = props.status ?? stream?.status ?? 'disconnected';
   const metrics = props.metrics ?? stream?.metrics ?? EMPTY_METRICS;
   const failure = props.failure !== undefined ? props.failure : (stream?.snapshot?.failure ?? null);
+  const source = props.source !== undefined ? props.source : (stream?.snapshot?.source ?? null);
   const onConnect = props.onConnect ?? stream?.connect;
   const onDisconnect = props.onDisconnect ?? stream?.disconnect;
 
@@ -134,6 +185,7 @@ export function Controls(props: ControlsProps) {
   const { boxRef, position, dragging, handleProps } = useDraggable(props.initialPosition ?? DEFAULT_POSITION);
 
   const failed = status === 'error';
+  const sourceOffline = status === 'connected' && source?.online === false;
   const canConnect = !!onConnect && (status === 'disconnected' || failed);
   const canDisconnect = !!onDisconnect && (status === 'connecting' || status === 'connected' || status === 'reconnecting');
 
@@ -143,6 +195,7 @@ export function Controls(props: ControlsProps) {
       aria-label="Stream controls"
       data-testid="framestream-controls"
       data-status={status}
+      data-source={source && status === 'connected' ? (source.online ? 'online' : 'offline') : undefined}
       data-dragging={dragging ? '' : undefined}
       // Fixed by the component itself: the drag works in viewport
       // coordinates, so the panel is placed the same with or without the
@@ -198,6 +251,8 @@ export function Controls(props: ControlsProps) {
             )}
           </div>
         )}
+
+        {sourceOffline && <SourceNotice since={source.offlineSince} hasFrame={metrics.framesReceived > 0} />}
 
         <div className="fs-controls-actions">
           <button

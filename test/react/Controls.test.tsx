@@ -175,6 +175,54 @@ describe('Controls', () => {
     });
   });
 
+  describe('when the stream\'s producer is away', () => {
+    // 14:03:27 local time, whatever the machine's zone.
+    const since = new Date(2026, 0, 5, 14, 3, 27).getTime();
+    const withFrames = { ...EMPTY_METRICS, framesReceived: 120 };
+    const statusText = () => screen.getByTestId('status-indicator').textContent;
+
+    it('says it waits for a producer before any frame came, while the connection stays Connected', () => {
+      render(<Controls status="connected" source={{ online: false, offlineSince: since }} />);
+      expect(screen.getByTestId('source-message').textContent).toBe('Waiting for producer');
+      expect(screen.getByTestId('source-notice').getAttribute('data-source')).toBe('waiting');
+      expect(statusText()).toBe('Connected');
+      expect(screen.getByTestId('status-indicator').querySelector('.fs-status-ping')).not.toBeNull();
+      expect(screen.getByTestId('framestream-controls').getAttribute('data-source')).toBe('offline');
+    });
+
+    it('says since when, in local time, once a frame was shown', () => {
+      render(<Controls status="connected" metrics={withFrames} source={{ online: false, offlineSince: since }} />);
+      expect(screen.getByTestId('source-message').textContent).toBe('Source offline since 14:03:27');
+      const time = screen.getByTestId('source-message').querySelector('time')!;
+      expect(new Date(time.dateTime).getTime()).toBe(since);
+      expect(screen.getByTestId('source-notice').getAttribute('data-source')).toBe('offline');
+      expect(statusText()).toBe('Connected');
+    });
+
+    it('says nothing while the producer is connected, for a stream that does not report one, or while not connected', () => {
+      const { rerender } = render(<Controls status="connected" metrics={withFrames} source={{ online: true, offlineSince: null }} />);
+      expect(screen.queryByTestId('source-notice')).toBeNull();
+      expect(screen.getByTestId('framestream-controls').getAttribute('data-source')).toBe('online');
+      rerender(<Controls status="connected" metrics={withFrames} source={null} />);
+      expect(screen.queryByTestId('source-notice')).toBeNull();
+      expect(screen.getByTestId('framestream-controls').getAttribute('data-source')).toBeNull();
+      rerender(<Controls status="reconnecting" metrics={withFrames} source={{ online: false, offlineSince: since }} />);
+      expect(screen.queryByTestId('source-notice')).toBeNull();
+    });
+
+    it("reads the source from the stream's snapshot, and a source prop overrides it", () => {
+      const offline = { source: { online: false, offlineSince: since } } as ControlsStream['snapshot'];
+      const stream = fakeStream({ status: 'connected', metrics: withFrames, snapshot: offline });
+      const { rerender } = render(<Controls stream={stream} />);
+      expect(screen.getByTestId('source-message').textContent).toBe('Source offline since 14:03:27');
+      rerender(<Controls stream={stream} source={{ online: true, offlineSince: null }} />);
+      expect(screen.queryByTestId('source-notice')).toBeNull();
+      // Back online in the snapshot: the notice goes.
+      rerender(<Controls stream={{ ...stream, snapshot: { source: { online: true, offlineSince: null } } as ControlsStream['snapshot'] }} />);
+      expect(screen.queryByTestId('source-notice')).toBeNull();
+    });
+  });
+
   describe('given the hook result as `stream`', () => {
     it('shows its status and figures and drives its connect and disconnect', () => {
       const stream = fakeStream({ status: 'connected', metrics: { ...EMPTY_METRICS, fps: 30 } });
