@@ -2,7 +2,8 @@ import { Server as HttpServer, type IncomingMessage } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { rejectUnknownKeys } from '../protocol/suggest.js';
 import { resolveIngest, type IngestOptions, type ResolvedIngest } from './ingest/options.js';
-import type { FrameSource, ViewerHandle } from './types.js';
+import { resolveSessions, SESSION_DEFAULTS, type ResolvedSessions } from './sessions/options.js';
+import type { FrameSource, Session, SessionHandler, ViewerHandle } from './types.js';
 import { normalizePath } from './http/host.js';
 import { integer, show, urlPath } from './validate.js';
 
@@ -145,6 +146,39 @@ export interface FrameStreamServerOptions {
    * @default undefined (no ingest endpoint)
    */
   ingest?: IngestOptions;
+  /**
+   * Makes the stream interactive: called once per viewer session with a
+   * `Session` (its params, its input frames, its signal); returns the
+   * session's frame source or uses `session.push()` (docs/sessions.md).
+   * @default undefined (a broadcast stream)
+   */
+  session?: SessionHandler;
+  /**
+   * Sessions running at once; later viewers wait in a FIFO queue.
+   * @default 4
+   */
+  maxSessions?: number;
+  /**
+   * ms a session may run before it ends (close code 4408); `0` for no limit.
+   * @default 0
+   */
+  sessionTimeout?: number;
+  /**
+   * ms a session waits for its viewer to reconnect after a dropped socket.
+   * @default 10000
+   */
+  sessionGrace?: number;
+  /**
+   * Largest input frame a session's viewer may send, bytes.
+   * @default 2097152 (2 MiB)
+   */
+  maxInputBytes?: number;
+  /**
+   * Whether a request may watch the session it names with `?watch=<id>`,
+   * read-only. Without it, nobody spectates.
+   * @default undefined
+   */
+  authorizeSpectator?: (req: IncomingMessage, session: Session) => boolean | Promise<boolean>;
 }
 
 const DEFAULT_PATH = '/ws/test/';
@@ -172,10 +206,23 @@ export const DEFAULTS = Object.freeze({
   maxFrameBytes: 32 * 1024 * 1024,
 });
 
-const KNOWN_KEYS = [...Object.keys(DEFAULTS), 'server', 'authorize', 'onControl', 'maxClients', 'ingest'];
+const KNOWN_KEYS = [
+  ...Object.keys(DEFAULTS),
+  ...Object.keys(SESSION_DEFAULTS),
+  'server',
+  'authorize',
+  'onControl',
+  'maxClients',
+  'ingest',
+  'session',
+  'authorizeSpectator',
+];
 
 export type ResolvedOptions = { -readonly [K in keyof typeof DEFAULTS]: (typeof DEFAULTS)[K] } &
-  Pick<FrameStreamServerOptions, 'server' | 'authorize' | 'onControl'> & { ingest: ResolvedIngest | undefined };
+  Pick<FrameStreamServerOptions, 'server' | 'authorize' | 'onControl'> & {
+    ingest: ResolvedIngest | undefined;
+    sessions: ResolvedSessions | undefined;
+  };
 
 /** True for the values {@link FrameSource} allows. */
 export function isFrameSource(v: unknown): v is FrameSource {
@@ -263,6 +310,17 @@ export function resolveOptions(options: FrameStreamServerOptions): ResolvedOptio
   integer('sourceTimeout', o.sourceTimeout, 1, 2 ** 31 - 1);
   if (o.onControl !== undefined && typeof o.onControl !== 'function') {
     throw new TypeError(`Expected \`onControl\` to be a function, got \`${show(o.onControl)}\``);
+  }
+  o.sessions = undefined;
+  if (defined.session !== undefined) {
+    if (defined.source !== undefined || defined.ingest !== undefined) {
+      throw new TypeError('A stream with `session` makes each session\'s frames; leave `source` and `ingest` out');
+    }
+    o.sessions = resolveSessions(defined);
+  } else {
+    for (const key of [...Object.keys(SESSION_DEFAULTS), 'authorizeSpectator']) {
+      if (defined[key] !== undefined) throw new TypeError(`\`${key}\` applies to interactive streams: give \`session\` too`);
+    }
   }
   if (o.ingest !== undefined) {
     if (defined.source !== undefined) {

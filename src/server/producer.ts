@@ -19,6 +19,10 @@ export interface ProducerOptions extends FrameLimits {
   /** Receives every produced frame, once, in order (the stream publishes it on its channel). */
   publish: (frame: EncodedFrame) => void;
   error: (err: FrameStreamError) => void;
+  /** Adds to a frame's metrics as the source hands it over (a session names the input it answers). */
+  annotate?: (metrics: FrameMetrics | undefined) => FrameMetrics | undefined;
+  /** An iterable source finished (its iterator said done). */
+  finished?: () => void;
 }
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
@@ -46,7 +50,7 @@ export class Producer {
   private still: { frame: ValidFrame; jpeg: Promise<Buffer>; pending: boolean } | undefined;
   private readonly sink = {
     frame: (frame: ValidFrame, metrics: FrameMetrics | undefined, captureTime: number, done?: () => void) =>
-      this.encoder.submit({ frame, metrics, captureTime, done }),
+      this.encoder.submit({ frame, metrics: this.o.annotate ? this.o.annotate(metrics) : metrics, captureTime, done }),
   };
 
   constructor(private readonly o: ProducerOptions) {

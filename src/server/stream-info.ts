@@ -2,7 +2,10 @@ import { wallClockMs, type ServerMessage } from '../protocol/index.js';
 import type { EncodedFrame } from './encode/framing.js';
 import type { ResolvedOptions } from './options.js';
 import type { Producer } from './producer.js';
+import type { Ingest } from './ingest/index.js';
+import type { SessionManager } from './sessions/manager.js';
 import type { IngestSource } from './sources/ingest.js';
+import type { ServerStats } from './types.js';
 import type { Audience } from './viewers/audience.js';
 import type { SharedMetrics } from './viewers/housekeeping.js';
 
@@ -11,6 +14,7 @@ export function helloMessage(
   o: Pick<ResolvedOptions, 'width' | 'height' | 'fps' | 'quality'>,
   producer: Producer,
   latest: EncodedFrame | undefined,
+  interactive = false,
 ): ServerMessage {
   return {
     type: 'hello',
@@ -19,10 +23,10 @@ export function helloMessage(
       width: latest?.meta.width ?? o.width,
       height: latest?.meta.height ?? o.height,
       // 0: a pushed source sets its own pace; there is no rate to promise.
-      fps: producer.scheduled ? o.fps : 0,
+      fps: producer.scheduled || interactive ? o.fps : 0,
       codec: 'jpeg',
       quality: o.quality,
-      source: producer.sourceName,
+      source: interactive ? 'session' : producer.sourceName,
     },
     maxFps: null,
     serverTime: wallClockMs(),
@@ -49,5 +53,39 @@ export function streamMetrics(
       sourceOnline: ingest.online ? 1 : 0,
       ...(ingest.offlineSince !== null && { sourceOfflineSince: ingest.offlineSince }),
     }),
+  };
+}
+
+/** `getStats()`: the producer's, the audience's and the gate's counters in one object. */
+export function streamStats(s: {
+  producer: Producer;
+  audience: Audience;
+  latest: EncodedFrame | undefined;
+  rejected: number;
+  viewerErrors: number;
+  ingest: Ingest | undefined;
+  sessions: SessionManager | undefined;
+}): ServerStats {
+  const t = s.audience.totals();
+  const p = s.producer;
+  return {
+    viewers: t.viewers,
+    framestreamViewers: t.framestreamViewers,
+    producing: p.producing,
+    source: s.sessions ? 'session' : p.sourceName,
+    framesProduced: p.produced,
+    framesSent: t.sent,
+    framesSkipped: t.skipped,
+    framesCapped: t.capped,
+    framesDropped: p.dropped,
+    fps: s.audience.rate.perSecond(),
+    encodeMs: p.encoder.encodeMs.median(),
+    inferenceMs: p.inferenceMs.median(),
+    lastFrameBytes: s.latest?.payload.byteLength ?? 0,
+    maxBufferedBytes: t.maxBuffered,
+    rejectedConnections: s.rejected,
+    viewerErrors: s.viewerErrors,
+    ...(s.ingest && { producer: { connected: s.ingest.endpoint.connected, offlineSince: s.ingest.source.offlineSince } }),
+    ...(s.sessions && { sessions: s.sessions.counts() }),
   };
 }

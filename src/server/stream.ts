@@ -9,7 +9,9 @@ import { UpgradeGate } from './http/upgrade.js';
 import { openIngest, type Ingest } from './ingest/index.js';
 import { assertFrameSource, normalizePath, resolveOptions, type FrameStreamServerOptions, type ResolvedOptions } from './options.js';
 import { Producer } from './producer.js';
-import { helloMessage, streamMetrics } from './stream-info.js';
+import { openSessions } from './sessions/index.js';
+import type { SessionManager } from './sessions/manager.js';
+import { helloMessage, streamMetrics, streamStats } from './stream-info.js';
 import type { FrameSource, FrameStreamServer, FrameStreamServerEvents, PushFrame, ServerStats, ViewerHandle } from './types.js';
 import { Audience } from './viewers/audience.js';
 import { Housekeeping, type SharedMetrics } from './viewers/housekeeping.js';
@@ -44,6 +46,7 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
   private readonly unsubscribe: () => void;
   private readonly detach: () => void;
   private readonly ingest: Ingest | undefined;
+  private readonly sessions: SessionManager | undefined;
   private nextId = 1;
   private wasWatching = false;
   private closing: Promise<void> | undefined;
@@ -60,6 +63,20 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
       controlMaxBytes: this.o.maxPayload,
       deliverControl: (data, viewer) => this.deliverControl(data, viewer.handle),
     });
+    // Sessions add message kinds (input frames) the socket's size limit must allow.
+    this.sessions =
+      this.o.sessions &&
+      openSessions({
+        settings: this.o.sessions,
+        limits: this.o,
+        room: { ...this.o, error: reportError },
+        refuse: (viewer, err) => {
+          viewer.sendMessage({ type: 'error', code: err.code, message: err.message });
+          this.faults.report(viewer, err);
+        },
+        messages: this.messages,
+        paramsMaxBytes: this.o.maxPayload,
+      });
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -90,8 +107,8 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
         online: (online) => this.safeEmit('producer', online),
         reportError,
       });
-    if (!this.ingest) this.producer.setSource(this.o.source);
-    this.housekeeping = new Housekeeping(this.audience, () => this.sharedMetrics(), this.o.heartbeatInterval, this.faults.report);
+    if (!this.ingest && !this.sessions) this.producer.setSource(this.o.source);
+    this.housekeeping = new Housekeeping(this.audience, () => this.metricsFor(), this.o.heartbeatInterval, this.faults.report);
     this.gate = new UpgradeGate({
       options: this.o,
       wss: this.wss,
@@ -128,11 +145,13 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
   }
 
   push(frame: PushFrame, metrics?: FrameMetrics): void {
+    if (this.sessions) throw new TypeError('An interactive stream has no frames of its own: push to a session with `session.push()`');
     this.producer.push(frame, metrics);
   }
 
   setSource(source: FrameSource): void {
     if (this.ingest) throw new TypeError("A stream with `ingest` takes its frames from its producer; `setSource()` cannot change that");
+    if (this.sessions) throw new TypeError('An interactive stream has no source of its own: each session makes its frames');
     assertFrameSource(source);
     this.producer.setSource(source);
   }
@@ -142,29 +161,15 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
   }
 
   getStats(): ServerStats {
-    const t = this.audience.totals();
-    const p = this.producer;
-    return {
-      viewers: t.viewers,
-      framestreamViewers: t.framestreamViewers,
-      producing: p.producing,
-      source: p.sourceName,
-      framesProduced: p.produced,
-      framesSent: t.sent,
-      framesSkipped: t.skipped,
-      framesCapped: t.capped,
-      framesDropped: p.dropped,
-      fps: this.audience.rate.perSecond(),
-      encodeMs: p.encoder.encodeMs.median(),
-      inferenceMs: p.inferenceMs.median(),
-      lastFrameBytes: this.channel.latest?.payload.byteLength ?? 0,
-      maxBufferedBytes: t.maxBuffered,
-      rejectedConnections: this.gate.rejected,
+    return streamStats({
+      producer: this.producer,
+      audience: this.audience,
+      latest: this.channel.latest,
+      rejected: this.gate.rejected,
       viewerErrors: this.faults.count,
-      ...(this.ingest && {
-        producer: { connected: this.ingest.endpoint.connected, offlineSince: this.ingest.source.offlineSince },
-      }),
-    };
+      ingest: this.ingest,
+      sessions: this.sessions,
+    });
   }
 
   handleRequest(req: IncomingMessage, res: ServerResponse): boolean {
@@ -184,6 +189,7 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
   private async shutdown(): Promise<void> {
     this.detach();
     this.ingest?.endpoint.close();
+    this.sessions?.close();
     this.producer.close();
     this.housekeeping.stop();
     const open = [...this.audience].map(
@@ -228,27 +234,41 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
     ws.on('message', (data, isBinary) => this.messages.dispatch(viewer, data, isBinary));
     ws.on('close', (code) => {
       this.audience.delete(viewer);
+      this.sessions?.leave(viewer, code);
       this.faults.forget(viewer);
       this.safeEmit('disconnect', { ...viewer.handle, code, toJSON: () => ({ ...viewer.info, code }) });
       this.updateDemand();
     });
     const latest = this.channel.latest;
-    viewer.sendMessage(helloMessage(this.o, this.producer, latest));
-    // A pushed or model-driven stream may not produce again for a while:
-    // show the newcomer the last frame right away. The built-in sources
-    // produce within a frame interval, and their last frame may be stale.
-    if (latest && !this.producer.timed) viewer.offer(latest, performance.now(), 1000 / this.o.fps);
+    viewer.sendMessage(helloMessage(this.o, this.producer, latest, this.sessions !== undefined));
+    if (this.sessions) {
+      // A session is a conversation: a plain client could only watch silently.
+      if (!viewer.framestream) ws.close(1008, 'This stream is interactive: connect with framestream.v1');
+      else void this.sessions.join(viewer, req);
+    } else if (latest && !this.producer.timed) {
+      // A pushed or model-driven stream may not produce again for a while:
+      // show the newcomer the last frame right away. The built-in sources
+      // produce within a frame interval, and their last frame may be stale.
+      viewer.offer(latest, performance.now(), 1000 / this.o.fps);
+    }
     this.safeEmit('connection', viewer.handle);
     this.updateDemand();
   }
 
-  private sharedMetrics(): SharedMetrics {
-    return streamMetrics(this.producer, this.audience, this.channel.latest, this.ingest?.source);
+  // A session's viewer sees its session's figures; everyone else the stream's.
+  private metricsFor(): (viewer: Viewer) => SharedMetrics {
+    const shared = streamMetrics(this.producer, this.audience, this.channel.latest, this.ingest?.source);
+    const sessions = this.sessions;
+    if (!sessions) return () => shared;
+    return (viewer) => {
+      const s = sessions.sessionOf(viewer);
+      return s ? streamMetrics(s.producer, s.audience, s.channel.latest, undefined) : shared;
+    };
   }
 
   private updateDemand(): void {
     const watching = this.audience.size > 0 && !this.closing;
-    this.producer.setDemand(!this.closing && (this.o.alwaysOn || watching));
+    this.producer.setDemand(!this.closing && !this.sessions && (this.o.alwaysOn || watching));
     if (watching) this.housekeeping.start();
     else this.housekeeping.stop();
     if (watching !== this.wasWatching) {

@@ -75,6 +75,69 @@ export interface ViewerHandle extends ViewerInfo {
   toJSON(): ViewerInfo;
 }
 
+/** One upstream frame from a session's viewer (its camera), already checked. */
+export interface InputFrame {
+  /** The client's sequence number for it. */
+  readonly seq: number;
+  /** When the client captured it, client wall clock (ms since the epoch). */
+  readonly captureTime: number;
+  /** When it arrived, server wall clock. */
+  readonly receivedTime: number;
+  readonly width: number;
+  readonly height: number;
+  readonly codec: 'jpeg';
+  /** One complete JPEG file. */
+  readonly data: Uint8Array;
+}
+
+/** Events of a {@link Session}. */
+export interface SessionEvents {
+  /** The viewer sent new parameters (also readable as `session.params`). */
+  params: (params: Readonly<Record<string, unknown>>) => void;
+  /** The session ended; `session.signal` is aborted at the same moment. */
+  end: (reason: string) => void;
+}
+
+/**
+ * One viewer's private session on an interactive stream: what the model
+ * code needs (docs/sessions.md).
+ */
+export interface Session extends EventEmitter<SessionEvents> {
+  /** Public id, what spectators name; not a secret. */
+  readonly id: string;
+  /** The viewer now attached (a new handle after a resume), `undefined` while it is away. */
+  readonly viewer: ViewerHandle | undefined;
+  /** What `authorize` returned for the viewer who started the session. */
+  readonly identity: unknown;
+  /** The latest parameters the viewer sent; `{}` before any. */
+  readonly params: Readonly<Record<string, unknown>>;
+  /**
+   * The viewer's input frames, **latest wins**: while the model works on one,
+   * newer ones replace the waiting one. Ends when the session ends.
+   */
+  frames(): AsyncIterableIterator<InputFrame>;
+  /** The newest input frame not yet taken, without waiting for one. */
+  latestFrame(): InputFrame | undefined;
+  /**
+   * Sends an output frame to the session's viewer and spectators, for a
+   * session function that returns no iterable. Validates like
+   * `FrameStreamServer.push()`.
+   */
+  push(frame: PushFrame, metrics?: FrameMetrics): void;
+  /** Aborted when the session ends (viewer gone past the grace period, timeout, `end()`, server closing). */
+  readonly signal: AbortSignal;
+  /** Ends the session; the viewer is told `reason` and not reconnected. */
+  end(reason?: string): void;
+}
+
+/**
+ * Called once per session: returns the session's frame source (an async
+ * iterable, or a function returning one), or nothing and uses `session.push()`.
+ */
+export type SessionHandler = (
+  session: Session,
+) => AsyncIterable<SourceFrame> | (() => AsyncIterable<SourceFrame>) | void | Promise<AsyncIterable<SourceFrame> | void>;
+
 /** Counters and recent figures, as returned by {@link FrameStreamServer.getStats}. */
 export interface ServerStats {
   viewers: number;
@@ -104,6 +167,8 @@ export interface ServerStats {
   maxBufferedBytes: number;
   /** Upgrades refused (origin, authorization, viewer limit, handshake timeout). */
   rejectedConnections: number;
+  /** For an interactive stream: sessions running, viewers waiting for one, spectators. */
+  sessions?: { active: number; queued: number; spectators: number };
   /** For a stream with `ingest`: whether a producer is connected, and since when none is (server wall clock). */
   producer?: { connected: boolean; offlineSince: number | null };
   /** Messages or behaviour of viewers the stream refused (garbage, floods, oversize, dead peers), all counted; see the `viewerError` event. */

@@ -10,6 +10,8 @@ export interface IterableOptions extends FrameLimits {
   sourceTimeout: number;
   /** A runtime failure of the source (it threw, hung, yielded garbage); the stream carries on. */
   error: (err: FrameStreamError) => void;
+  /** The iterator said it is done. */
+  finished?: () => void;
 }
 
 // A failing source (factory or iterator) is tried again after this long, not every tick.
@@ -121,6 +123,7 @@ export class IterableAdapter implements SourceAdapter {
       const { done, value } = result as IteratorResult<SourceFrame>;
       if (done) {
         this.iterator = undefined;
+        this.o.finished?.();
         return;
       }
       const { frame, metrics: m } = unwrapSourceFrame(value);

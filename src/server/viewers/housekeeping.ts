@@ -17,7 +17,8 @@ export class Housekeeping {
 
   constructor(
     private readonly audience: Audience,
-    private readonly metrics: () => SharedMetrics,
+    /** Called once a second: the figures for each viewer (its stream's, or its session's). */
+    private readonly metrics: () => (viewer: Viewer) => SharedMetrics,
     private readonly heartbeatInterval: number,
     private readonly viewerFault: (viewer: Viewer, err: FrameStreamError) => void,
   ) {}
@@ -55,9 +56,9 @@ export class Housekeeping {
   }
 
   private sendMetrics(): void {
-    const shared = this.metrics();
+    const figuresFor = this.metrics();
     for (const v of this.audience) {
-      if (v.framestream) v.sendMessage({ type: 'metrics', metrics: { ...shared, skipped: v.skipped, capped: v.capped } });
+      if (v.framestream) v.sendMessage({ type: 'metrics', metrics: { ...figuresFor(v), skipped: v.skipped, capped: v.capped } });
     }
   }
 }

@@ -1,5 +1,11 @@
 import type { RawData } from 'ws';
-import { FrameStreamError, parseClientMessage, wallClockMs, type ClientMessage } from '../../protocol/index.js';
+import {
+  FrameStreamError,
+  parseClientMessage,
+  wallClockMs,
+  type ClientMessage,
+  type FrameStreamErrorCode,
+} from '../../protocol/index.js';
 import type { RateLimit } from './token-bucket.js';
 import type { Viewer } from './viewer.js';
 
@@ -14,6 +20,8 @@ export interface MessageKind<M> {
   maxBytes: number;
   /** Per viewer. */
   rate: RateLimit;
+  /** The code a message over `maxBytes` is refused with. @default 'ERR_CONTROL_TOO_LARGE' */
+  tooLarge?: FrameStreamErrorCode;
   handle(viewer: Viewer, message: M): void;
 }
 
@@ -101,7 +109,7 @@ export class MessageRegistry {
     if (size > kind.maxBytes) {
       return this.refuse(
         viewer,
-        new FrameStreamError('ERR_CONTROL_TOO_LARGE', `A \`${name}\` message may be at most ${kind.maxBytes} bytes, got ${size}`),
+        new FrameStreamError(kind.tooLarge ?? 'ERR_CONTROL_TOO_LARGE', `A \`${name}\` message may be at most ${kind.maxBytes} bytes, got ${size}`),
       );
     }
     kind.handle(viewer, msg);

@@ -1,0 +1,41 @@
+import type { IncomingMessage } from 'node:http';
+import type { Session, SessionHandler } from '../types.js';
+import { integer, show } from '../validate.js';
+
+/** The session options of `createFrameStreamServer`, resolved. */
+export interface ResolvedSessions {
+  handler: SessionHandler;
+  maxSessions: number;
+  sessionTimeout: number;
+  sessionGrace: number;
+  maxInputBytes: number;
+  authorizeSpectator: ((req: IncomingMessage, session: Session) => boolean | Promise<boolean>) | undefined;
+}
+
+export const SESSION_DEFAULTS = Object.freeze({
+  maxSessions: 4,
+  sessionTimeout: 0,
+  sessionGrace: 10_000,
+  maxInputBytes: 2 * 1024 * 1024,
+});
+
+/** Validates the session options (only read when `session` is given), naming the bad one. */
+export function resolveSessions(o: Record<string, unknown>): ResolvedSessions {
+  if (typeof o.session !== 'function') throw new TypeError(`Expected \`session\` to be a function, got \`${show(o.session)}\``);
+  const s: Record<string, unknown> = { ...SESSION_DEFAULTS, ...o };
+  integer('maxSessions', s.maxSessions, 1, 100_000);
+  integer('sessionTimeout', s.sessionTimeout, 0, 2 ** 31 - 1);
+  integer('sessionGrace', s.sessionGrace, 0, 2 ** 31 - 1);
+  integer('maxInputBytes', s.maxInputBytes, 1024, 64 * 1024 * 1024);
+  if (s.authorizeSpectator !== undefined && typeof s.authorizeSpectator !== 'function') {
+    throw new TypeError(`Expected \`authorizeSpectator\` to be a function, got \`${show(s.authorizeSpectator)}\``);
+  }
+  return {
+    handler: o.session as SessionHandler,
+    maxSessions: s.maxSessions as number,
+    sessionTimeout: s.sessionTimeout as number,
+    sessionGrace: s.sessionGrace as number,
+    maxInputBytes: s.maxInputBytes as number,
+    authorizeSpectator: s.authorizeSpectator as ResolvedSessions['authorizeSpectator'],
+  };
+}
