@@ -22,3 +22,8 @@ export type { StreamMetrics } from './metrics.js';
 export type { FitMode, PainterStats } from './painter.js';
 export type { RenderThread } from './renderer.js';
 export type { Point } from './useDraggable.js';
+export { useCamera } from './useCamera.js';
+export type { CameraState, UseCameraOptions, UseCameraResult } from './useCamera.js';
+export { CameraInput } from './CameraInput.js';
+export type { CameraInputProps } from './CameraInput.js';
+export type { SessionClient, SessionInfo, SendFrameOptions, InputFrameSource } from './session.js';
