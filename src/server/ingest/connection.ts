@@ -57,7 +57,8 @@ export class ProducerConnection {
     let frame: ValidFrame;
     try {
       decoded = decodeProducerFrame(toBuffer(data));
-      frame = validateFrame(asPushFrame(decoded), this.o.limits, 'producer frame');
+      // The message's buffer is ours alone: no copy for JPEG or 8-bit frames.
+      frame = validateFrame(asPushFrame(decoded), this.o.limits, 'producer frame', true);
     } catch (cause) {
       const err =
         cause instanceof FrameStreamError

@@ -37,8 +37,10 @@ function checkSize(name: string, width: number, height: number, limits: FrameLim
  * Validates a pushed or yielded frame, throwing a `TypeError`/`RangeError`
  * that names the bad field. Float pixels are scaled here (0-1 → 0-255,
  * clamped) because a NaN must be reported at the call, not later by the encoder.
+ * `owned`: the bytes are the stream's already (a message it received), so
+ * JPEG and 8-bit frames are used in place rather than copied.
  */
-export function validateFrame(frame: PushFrame | unknown, limits: FrameLimits, name = 'frame'): ValidFrame {
+export function validateFrame(frame: PushFrame | unknown, limits: FrameLimits, name = 'frame', owned = false): ValidFrame {
   if (frame instanceof Uint8Array) {
     if (frame.byteLength > limits.maxFrameBytes) {
       throw new RangeError(`Expected \`${name}\` to be at most ${limits.maxFrameBytes} bytes, got ${frame.byteLength}`);
@@ -52,7 +54,7 @@ export function validateFrame(frame: PushFrame | unknown, limits: FrameLimits, n
     checkSize(name, size.width, size.height, limits);
     // A private copy, like raw pixels below: the frame may wait for the
     // encoder, and an app that reuses a pooled buffer must not change it.
-    return { kind: 'jpeg', bytes: Uint8Array.prototype.slice.call(frame), ...size };
+    return { kind: 'jpeg', bytes: owned ? frame : Uint8Array.prototype.slice.call(frame), ...size };
   }
   if (typeof frame !== 'object' || frame === null || ArrayBuffer.isView(frame)) {
     throw new TypeError(
@@ -76,6 +78,9 @@ export function validateFrame(frame: PushFrame | unknown, limits: FrameLimits, n
   }
   if (expected > limits.maxFrameBytes) {
     throw new RangeError(`Expected \`${name}.data\` to be at most ${limits.maxFrameBytes} bytes, got ${expected}`);
+  }
+  if (owned && data instanceof Uint8Array) {
+    return { kind: 'raw', pixels: Buffer.from(data.buffer, data.byteOffset, expected), width: w, height: h, channels };
   }
   const pixels = Buffer.allocUnsafe(expected);
   if (data instanceof Float32Array) {
