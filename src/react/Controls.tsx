@@ -2,6 +2,8 @@ import { useEffect, useState } from 'react';
 import type { ClientSnapshot, ClientStatus, ConnectionFailure, SourceState } from 'framestream/client';
 import { EMPTY_METRICS, type StreamMetrics } from './metrics.js';
 import { MetricsGrid } from './MetricsGrid.js';
+import { sessionOf, type SessionInfo } from './session.js';
+import { PromptField, SessionStatus, usePromptParams } from './SessionPanel.js';
 import type { FitMode } from './painter.js';
 import { useSharedFit } from './settings.js';
 import { SettingsMenu } from './SettingsMenu.js';
@@ -46,6 +48,22 @@ export interface ControlsProps {
    * @default stream.snapshot.source, else null
    */
   source?: SourceState | null;
+  /**
+   * The viewer's session on an interactive stream: queued (the panel says
+   * its place in line), active (the prompt box, the time left when it has a
+   * limit, and the round trip among the figures) or ended (and why); `null`
+   * for a broadcast stream. @default stream.snapshot.session, else null
+   */
+  session?: SessionInfo | null;
+  /**
+   * Called with the prompt box's text as `{ prompt }`, debounced
+   * (`paramsDelay`). @default stream.client.setParams
+   */
+  onParamsChange?: (params: { prompt: string }) => void;
+  /** Text the prompt box starts with. @default '' */
+  defaultPrompt?: string;
+  /** How long the prompt waits after the last key before it is sent, ms. @default 300 */
+  paramsDelay?: number;
   /** Called by the Connect (and Retry) button. @default stream.connect (without a stream, the button is disabled) */
   onConnect?: () => void;
   /** Called by the Disconnect button. @default stream.disconnect (without a stream, the button is disabled) */
@@ -75,8 +93,10 @@ export interface ControlsProps {
 const DEFAULT_FPS_OPTIONS = [null, 60, 30, 15, 10, 5, 1] as const;
 const DEFAULT_POSITION: Point = { x: 16, y: 16 };
 
-const STATUS_TEXT: Record<ClientStatus, string> = {
+// 'queued': waiting for a session of an interactive stream.
+const STATUS_TEXT: Record<ClientStatus | 'queued', string> = {
   disconnected: 'Disconnected',
+  queued: 'Queued',
   connecting: 'Connecting…',
   connected: 'Connected',
   reconnecting: 'Reconnecting…',
@@ -158,6 +178,8 @@ export function Controls(props: ControlsProps) {
   const metrics = props.metrics ?? stream?.metrics ?? EMPTY_METRICS;
   const failure = props.failure !== undefined ? props.failure : (stream?.snapshot?.failure ?? null);
   const source = props.source !== undefined ? props.source : (stream?.snapshot?.source ?? null);
+  const session = props.session !== undefined ? props.session : sessionOf(stream?.snapshot);
+  const sendPrompt = usePromptParams(stream?.client ?? null, session, props.onParamsChange);
   const onConnect = props.onConnect ?? stream?.connect;
   const onDisconnect = props.onDisconnect ?? stream?.disconnect;
 
@@ -187,7 +209,8 @@ export function Controls(props: ControlsProps) {
   const failed = status === 'error';
   const sourceOffline = status === 'connected' && source?.online === false;
   const canConnect = !!onConnect && (status === 'disconnected' || failed);
-  const canDisconnect = !!onDisconnect && (status === 'connecting' || status === 'connected' || status === 'reconnecting');
+  const canDisconnect =
+    !!onDisconnect && (status === 'connecting' || status === 'connected' || status === 'reconnecting' || (status as string) === 'queued');
 
   return (
     <section
@@ -254,6 +277,15 @@ export function Controls(props: ControlsProps) {
 
         {sourceOffline && <SourceNotice since={source.offlineSince} hasFrame={metrics.framesReceived > 0} />}
 
+        {session && <SessionStatus session={session} />}
+        {session && !session.spectator && session.state !== 'ended' && (
+          <PromptField
+            onChange={sendPrompt}
+            delay={props.paramsDelay ?? 300}
+            defaultValue={props.defaultPrompt ?? ''}
+          />
+        )}
+
         <div className="fs-controls-actions">
           <button
             type="button"
@@ -275,7 +307,7 @@ export function Controls(props: ControlsProps) {
           </button>
         </div>
 
-        {showMetrics && <MetricsGrid metrics={metrics} live={status === 'connected'} capping={maxFps !== null} />}
+        {showMetrics && <MetricsGrid metrics={metrics} live={status === 'connected'} capping={maxFps !== null} roundTrip={session !== null} />}
       </div>
     </section>
   );

@@ -14,7 +14,18 @@ const fmt = (n: number | null | undefined, digits: number) =>
  * FPS cap left out are shown apart from frames lost, while a cap is set or
  * once any were left out.
  */
-export function MetricsGrid({ metrics, live, capping }: { metrics: StreamMetrics; live: boolean; capping: boolean }) {
+export function MetricsGrid({
+  metrics,
+  live,
+  capping,
+  roundTrip = false,
+}: {
+  metrics: StreamMetrics;
+  live: boolean;
+  capping: boolean;
+  /** Show the round trip (an interactive stream): camera capture → its output received. */
+  roundTrip?: boolean;
+}) {
   const shown = (n: number | null | undefined) => (live ? n : null);
   const capped = metrics.framesCapped;
   return (
@@ -35,6 +46,16 @@ export function MetricsGrid({ metrics, live, capping }: { metrics: StreamMetrics
         text={fmt(shown(metrics.inferenceMs), 0)}
         unit="ms"
       />
+      {roundTrip && (
+        <Metric
+          label="Round trip"
+          testId="metric-round-trip"
+          value={shown(metrics.roundTripP50)}
+          text={fmt(shown(metrics.roundTripP50), 0)}
+          unit="ms"
+          title={`Camera frame captured → its output received: p50 ${fmt(shown(metrics.roundTripP50), 1)} ms, p95 ${fmt(shown(metrics.roundTripP95), 1)} ms`}
+        />
+      )}
       <Metric label="p95" testId="metric-latency-p95" value={shown(metrics.latencyP95)} text={fmt(shown(metrics.latencyP95), 0)} unit="ms" />
       <Metric
         label="Frame"

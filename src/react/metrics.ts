@@ -1,4 +1,5 @@
 import type { ClientSnapshot } from 'framestream/client';
+import { roundTripOf } from './session.js';
 
 /** The figures the React layer shows, flattened from a client snapshot. */
 export interface StreamMetrics {
@@ -20,6 +21,13 @@ export interface StreamMetrics {
   /** Frames the server left out on purpose because of this viewer's FPS cap. */
   framesCapped: number;
   framesReceived: number;
+  /**
+   * Interactive streams: camera frame captured → the output answering it
+   * received, ms percentiles; `null` until measured, absent for a stream
+   * without a session (and in metrics made by hand before the field).
+   */
+  roundTripP50?: number | null;
+  roundTripP95?: number | null;
 }
 
 /** Metrics before anything was received. */
@@ -60,5 +68,7 @@ export function snapshotMetrics(snapshot: ClientSnapshot | null): StreamMetrics 
     framesDropped,
     framesCapped,
     framesReceived,
+    roundTripP50: roundTripOf(snapshot)?.p50 ?? null,
+    roundTripP95: roundTripOf(snapshot)?.p95 ?? null,
   };
 }

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ClientStatus } from '../../src/client/index.js';
 import { Controls, EMPTY_METRICS, StreamCanvas, type ControlsStream, type StreamMetrics } from '../../src/react/index.js';
 import { clampToViewport } from '../../src/react/useDraggable.js';
+import type { SessionInfo } from '../../src/react/session.js';
 
 // jsdom has no layout engine and so no ResizeObserver; Headless UI's listbox
 // only uses one to follow its button around. Real layout is covered by the
@@ -355,5 +356,120 @@ describe('clampToViewport', () => {
 
   it('pins a box larger than the viewport to the top-left corner', () => {
     expect(clampToViewport({ x: 50, y: 50 }, 2000, 2000, 1024, 768)).toEqual({ x: 0, y: 0 });
+  });
+});
+
+describe('Controls on an interactive stream', () => {
+  afterEach(() => {
+    cleanup();
+    vi.useRealTimers();
+  });
+
+  const session = (over: Partial<SessionInfo> = {}): SessionInfo => ({
+    state: 'active',
+    position: null,
+    id: 'k3',
+    expiresAt: null,
+    spectator: false,
+    reason: null,
+    ...over,
+  });
+  /** A client with the session methods, recording what it was asked. */
+  const sessionClient = () => Object.assign(fakeClient(), { setParams: vi.fn(), sendFrame: vi.fn() });
+  const connected = { status: 'connected' as ClientStatus, metrics: { ...EMPTY_METRICS, fps: 30, roundTripP50: 57.4, roundTripP95: 80 } };
+
+  it('sends the prompt once, 300 ms after the last key', () => {
+    vi.useFakeTimers();
+    const client = sessionClient();
+    render(<Controls stream={fakeStream({ ...connected, client })} session={session()} />);
+    const box = screen.getByLabelText('Prompt');
+    for (const text of ['a', 'a c', 'a cat', 'a cat in', 'a cat in snow']) {
+      fireEvent.change(box, { target: { value: text } });
+      act(() => void vi.advanceTimersByTime(100));
+    }
+    expect(client.setParams).not.toHaveBeenCalled();
+    act(() => void vi.advanceTimersByTime(200));
+    expect(client.setParams).toHaveBeenCalledTimes(1);
+    expect(client.setParams).toHaveBeenCalledWith({ prompt: 'a cat in snow' });
+    act(() => void vi.advanceTimersByTime(2000));
+    expect(client.setParams).toHaveBeenCalledTimes(1);
+  });
+
+  it('sends a prompt still waiting at once on Enter, and not again after', () => {
+    vi.useFakeTimers();
+    const onParamsChange = vi.fn();
+    render(<Controls status="connected" session={session()} onParamsChange={onParamsChange} />);
+    const box = screen.getByLabelText('Prompt');
+    fireEvent.change(box, { target: { value: 'neon city' } });
+    fireEvent.keyDown(box, { key: 'Enter' });
+    expect(onParamsChange).toHaveBeenCalledWith({ prompt: 'neon city' });
+    act(() => void vi.advanceTimersByTime(1000));
+    expect(onParamsChange).toHaveBeenCalledTimes(1);
+  });
+
+  it('sends the prompt typed while queued again once the session starts', () => {
+    vi.useFakeTimers();
+    const client = sessionClient();
+    const { rerender } = render(<Controls stream={fakeStream({ client })} status="connected" session={session({ state: 'queued', position: 1 })} />);
+    fireEvent.change(screen.getByLabelText('Prompt'), { target: { value: 'watercolour' } });
+    act(() => void vi.advanceTimersByTime(300));
+    expect(client.setParams).toHaveBeenCalledTimes(1);
+    rerender(<Controls stream={fakeStream({ client })} status="connected" session={session()} />);
+    expect(client.setParams).toHaveBeenCalledTimes(2);
+    expect(client.setParams).toHaveBeenLastCalledWith({ prompt: 'watercolour' });
+  });
+
+  it('shows the place in the queue, read from the stream snapshot', () => {
+    const snapshot = { session: session({ state: 'queued', position: 2, id: null }) } as unknown as ControlsStream['snapshot'];
+    render(<Controls stream={fakeStream({ status: 'connected', snapshot })} />);
+    expect(screen.getByTestId('session-queue').textContent).toBe('Queued: 2nd in line');
+    expect(screen.queryByTestId('metric-round-trip')?.textContent).toBe('—');
+  });
+
+  it.each([
+    [1, '1st'],
+    [3, '3rd'],
+    [11, '11th'],
+    [22, '22nd'],
+  ])('says position %i as %s in line', (position, text) => {
+    render(<Controls status="connected" session={session({ state: 'queued', position })} />);
+    expect(screen.getByTestId('session-queue').textContent).toBe(`Queued: ${text} in line`);
+  });
+
+  it('shows the round trip beside latency and inference', () => {
+    render(<Controls {...connected} session={session()} />);
+    const figure = screen.getByTestId('metric-round-trip');
+    expect(figure.textContent).toBe('57ms');
+    expect(figure.getAttribute('data-value')).toBe('57.4');
+    const labels = [...document.querySelectorAll('.fs-metric-label')].map((l) => l.textContent);
+    expect(labels.slice(0, 4)).toEqual(['FPS', 'Latency', 'Inference', 'Round trip']);
+  });
+
+  it('shows no round trip, prompt or session notice for a broadcast stream', () => {
+    render(<Controls {...connected} session={null} />);
+    expect(screen.queryByTestId('metric-round-trip')).toBeNull();
+    expect(screen.queryByLabelText('Prompt')).toBeNull();
+    expect(screen.queryByTestId('session')).toBeNull();
+  });
+
+  it('counts down the time the session has left', () => {
+    vi.useFakeTimers();
+    render(<Controls {...connected} session={session({ expiresAt: Date.now() + 90_000 })} />);
+    expect(screen.getByTestId('session-time-left').textContent).toBe('1:30 left');
+    act(() => void vi.advanceTimersByTime(31_000));
+    expect(screen.getByTestId('session-time-left').textContent).toBe('0:59 left');
+  });
+
+  it('says the session ended and why, without a prompt box', () => {
+    render(<Controls status="disconnected" session={session({ state: 'ended', reason: 'Session time limit (120 s) reached' })} />);
+    expect(screen.getByTestId('session-ended').textContent).toBe('Session ended');
+    expect(screen.getByTestId('session-reason').textContent).toBe('Session time limit (120 s) reached');
+    expect(screen.queryByLabelText('Prompt')).toBeNull();
+  });
+
+  it('gives a spectator no prompt box', () => {
+    render(<Controls {...connected} session={session({ spectator: true })} />);
+    expect(screen.getByTestId('session').textContent).toContain('Watching a session');
+    expect(screen.queryByLabelText('Prompt')).toBeNull();
   });
 });
