@@ -2,15 +2,15 @@ import { Server as HttpServer, type IncomingMessage } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { rejectUnknownKeys } from '../protocol/suggest.js';
 import { resolveIngest, type IngestOptions, type ResolvedIngest } from './ingest/options.js';
-import { resolveSessions, SESSION_DEFAULTS, type ResolvedSessions } from './sessions/options.js';
-import type { FrameSource, Session, SessionHandler, ViewerHandle } from './types.js';
+import { resolveSessions, SESSION_DEFAULTS, type ResolvedSessions, type SessionOptions } from './sessions/options.js';
+import type { FrameSource, ViewerHandle } from './types.js';
 import { normalizePath } from './http/host.js';
 import { integer, show, urlPath } from './validate.js';
 
 export type { IngestOptions } from './ingest/options.js';
 
 /** Options of {@link createFrameStreamServer}. Only `server` is required. */
-export interface FrameStreamServerOptions {
+export interface FrameStreamServerOptions extends SessionOptions {
   /** The host's `http.Server` or `https.Server` (Express: the `listen()` result; Fastify: `fastify.server`). */
   server: HttpServer | HttpsServer;
   /**
@@ -146,39 +146,6 @@ export interface FrameStreamServerOptions {
    * @default undefined (no ingest endpoint)
    */
   ingest?: IngestOptions;
-  /**
-   * Makes the stream interactive: called once per viewer session with a
-   * `Session` (its params, its input frames, its signal); returns the
-   * session's frame source or uses `session.push()` (docs/sessions.md).
-   * @default undefined (a broadcast stream)
-   */
-  session?: SessionHandler;
-  /**
-   * Sessions running at once; later viewers wait in a FIFO queue.
-   * @default 4
-   */
-  maxSessions?: number;
-  /**
-   * ms a session may run before it ends (close code 4408); `0` for no limit.
-   * @default 0
-   */
-  sessionTimeout?: number;
-  /**
-   * ms a session waits for its viewer to reconnect after a dropped socket.
-   * @default 10000
-   */
-  sessionGrace?: number;
-  /**
-   * Largest input frame a session's viewer may send, bytes.
-   * @default 2097152 (2 MiB)
-   */
-  maxInputBytes?: number;
-  /**
-   * Whether a request may watch the session it names with `?watch=<id>`,
-   * read-only. Without it, nobody spectates.
-   * @default undefined
-   */
-  authorizeSpectator?: (req: IncomingMessage, session: Session) => boolean | Promise<boolean>;
 }
 
 const DEFAULT_PATH = '/ws/test/';

@@ -2,6 +2,43 @@ import type { IncomingMessage } from 'node:http';
 import type { Session, SessionHandler } from '../types.js';
 import { integer, show } from '../validate.js';
 
+/** The options of `createFrameStreamServer` that make a stream interactive (docs/sessions.md). */
+export interface SessionOptions {
+  /**
+   * Makes the stream interactive: called once per viewer session with a
+   * `Session` (its params, its input frames, its signal); returns the
+   * session's frame source or uses `session.push()` (docs/sessions.md).
+   * @default undefined (a broadcast stream)
+   */
+  session?: SessionHandler;
+  /**
+   * Sessions running at once; later viewers wait in a FIFO queue.
+   * @default 4
+   */
+  maxSessions?: number;
+  /**
+   * ms a session may run before it ends (close code 4408); `0` for no limit.
+   * @default 0
+   */
+  sessionTimeout?: number;
+  /**
+   * ms a session waits for its viewer to reconnect after a dropped socket.
+   * @default 10000
+   */
+  sessionGrace?: number;
+  /**
+   * Largest input frame a session's viewer may send, bytes.
+   * @default 2097152 (2 MiB)
+   */
+  maxInputBytes?: number;
+  /**
+   * Whether a request may watch the session it names with `?watch=<id>`,
+   * read-only. Without it, nobody spectates.
+   * @default undefined
+   */
+  authorizeSpectator?: (req: IncomingMessage, session: Session) => boolean | Promise<boolean>;
+}
+
 /** The session options of `createFrameStreamServer`, resolved. */
 export interface ResolvedSessions {
   handler: SessionHandler;
