@@ -4,6 +4,8 @@
 //   PORT            port to listen on (0 picks a free one)        default 8080
 //   HOST            interface to listen on                        default 0.0.0.0
 //   FRAMESTREAM_FPS frames per second each stream produces        default 30
+//   FRAMESTREAM_TOKEN the token a producer must send to the       default playground
+//                   Producer stream's ingest endpoint
 //
 // It uses the built package (`../dist`), exactly what a user installs, which
 // `npm start`'s prestart step builds.
@@ -13,7 +15,7 @@ import { createServer } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createFrameStreamServer } from '../dist/server/index.js';
-import { PLAYGROUND_STREAMS } from './streams.mjs';
+import { PLAYGROUND_STREAMS, streamOptions } from './streams.mjs';
 
 const ROOT = fileURLToPath(new URL('./dist/', import.meta.url));
 
@@ -46,6 +48,8 @@ function readIntEnv(name, fallback, min, max) {
 const port = readIntEnv('PORT', 8080, 0, 65535);
 const fps = readIntEnv('FRAMESTREAM_FPS', 30, 1, 240);
 const host = process.env.HOST || '0.0.0.0';
+// The examples in python/ and docs/producers.md default to `playground`.
+const token = process.env.FRAMESTREAM_TOKEN || 'playground';
 
 /**
  * Maps a URL path to a file under ROOT, or null when it would leave ROOT.
@@ -128,9 +132,14 @@ const server = createServer((req, res) => {
 });
 // Each stream takes only its own WebSocket and snapshot paths and hands every
 // other request to the handler above.
-const streams = PLAYGROUND_STREAMS.map(({ source, path, snapshotPath }) =>
-  createFrameStreamServer({ server, source, path, snapshotPath, fps }),
-);
+// The Producer stream takes its frames from a producer on its ingest path;
+// what goes wrong there (a wrong token, a malformed frame) is printed, since
+// the producer is someone else's program.
+const streams = PLAYGROUND_STREAMS.map((entry) => {
+  const stream = createFrameStreamServer({ server, ...streamOptions(entry, { fps, token }) });
+  if (entry.ingestPath) stream.on('error', (err) => console.warn(`framestream playground: ${entry.label}: ${err.code} ${err.message}`));
+  return stream;
+});
 
 server.once('error', (err) => {
   console.error(`framestream playground: cannot listen on ${host}:${port}: ${err.message}`);
@@ -139,6 +148,10 @@ server.once('error', (err) => {
 server.listen(port, host, () => {
   const { port: actual } = server.address();
   console.log(`framestream playground: http://localhost:${actual}`);
+  for (const { label, ingestPath } of PLAYGROUND_STREAMS) {
+    if (!ingestPath) continue;
+    console.log(`framestream playground: ${label} ingest ws://localhost:${actual}${ingestPath} (token: ${token})`);
+  }
 });
 
 let closing = false;

@@ -1,7 +1,10 @@
 // The playground's streams, shared by `npm start` (server.mjs), `npm run dev`
 // (vite.config.ts) and the page (src/App.tsx), so the three never disagree
 // about a path. Each viewer picks a source by connecting to its path; a
-// source produces frames only while someone watches it.
+// built-in source produces frames only while someone watches it.
+//
+// The page imports this file too: nothing secret belongs here (the
+// producer's token is read from the environment by the servers).
 export const PLAYGROUND_STREAMS = [
   {
     source: 'noise',
@@ -15,4 +18,23 @@ export const PLAYGROUND_STREAMS = [
     path: '/ws/pattern/',
     snapshotPath: '/test/pattern',
   },
+  {
+    // Frames from an external producer (a model in another process), e.g.
+    // `python3 python/examples/pattern_model.py` (docs/producers.md).
+    source: 'producer',
+    label: 'Producer',
+    path: '/ws/producer/',
+    snapshotPath: '/test/producer',
+    ingestPath: '/ingest/producer',
+  },
 ];
+
+/**
+ * `createFrameStreamServer` options of one stream, apart from `server`:
+ * a built-in source, or an ingest endpoint that takes `token`.
+ */
+export function streamOptions({ source, path, snapshotPath, ingestPath }, { fps, token }) {
+  return ingestPath
+    ? { path, snapshotPath, fps, ingest: { path: ingestPath, token } }
+    : { source, path, snapshotPath, fps };
+}

@@ -4,7 +4,7 @@ import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 import { streamWorkerVitePlugin } from '../build/stream-worker.mjs';
 import { framestream } from '../src/vite/index.js';
-import { PLAYGROUND_STREAMS } from './streams.mjs';
+import { PLAYGROUND_STREAMS, streamOptions } from './streams.mjs';
 
 const fromHere = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
@@ -21,8 +21,14 @@ export default defineConfig({
     tailwindcss(),
     // The painting worker of src/react, bundled into a string (as in dist/).
     streamWorkerVitePlugin(),
-    ...PLAYGROUND_STREAMS.map(({ source, path, snapshotPath }) =>
-      framestream({ source, path, snapshotPath, fps: Number(process.env.FRAMESTREAM_FPS) || 30 }),
+    ...PLAYGROUND_STREAMS.map((stream) =>
+      framestream(
+        streamOptions(stream, {
+          fps: Number(process.env.FRAMESTREAM_FPS) || 30,
+          // The Producer stream's ingest token, as in server.mjs.
+          token: process.env.FRAMESTREAM_TOKEN || 'playground',
+        }),
+      ),
     ),
   ],
   // src/react imports the client by its package name; use the source here too.

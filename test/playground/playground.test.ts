@@ -167,6 +167,14 @@ describe('playground', { timeout: 120_000 }, () => {
       const panel = (await page.getByTestId('framestream-controls').boundingBox())!;
       const picker = (await page.getByTestId('source-picker').boundingBox())!;
       expect(overlapArea(panel, picker)).toBe(0);
+      // Every source's button inside the picker, none cut off or spilling out.
+      const buttons = await page.locator('[data-testid^="source-"][role="radio"]').all();
+      expect(buttons).toHaveLength(3);
+      for (const button of buttons) {
+        const box = (await button.boundingBox())!;
+        expect(box.x).toBeGreaterThanOrEqual(picker.x);
+        expect(box.x + box.width).toBeLessThanOrEqual(picker.x + picker.width);
+      }
       for (const box of [panel, picker]) {
         expect(box.x).toBeGreaterThanOrEqual(0);
         expect(box.y).toBeGreaterThanOrEqual(0);
