@@ -8,7 +8,9 @@ import { createFrameStreamServer, type FrameStreamServer } from '../../src/serve
 import { launchChromium, type LaunchedBrowser } from '../support/browser.js';
 import { brightness } from './support/story-page.js';
 import { closeServer, listen } from '../support/net.js';
-import { freePort, TestStreamServer } from '../client/support/stream-server.js';
+import { RawProducer } from '../client/support/raw-producer.js';
+import { freePort, TestStreamServer, testJpeg } from '../client/support/stream-server.js';
+import { createHostServer } from '../support/net.js';
 
 // The socket in the painting worker, in real Chromium: the built
 // framestream/react as an app bundles it, against a real stream server. A
@@ -282,6 +284,44 @@ describe('useFrameStream with a StreamCanvas, socket in the worker', () => {
       await page.close();
     } finally {
       await refusing.close();
+    }
+  });
+
+  it("carries an ingest stream's producer coming and going, in the snapshot and as source events", async () => {
+    const host = createHostServer();
+    const ingest = createFrameStreamServer({ server: host, path: '/ws/model/', ingest: { path: '/ingest/model', token: 'worker-test' } });
+    const port = await listen(host);
+    let producer: RawProducer | undefined;
+    try {
+      const { page, problems } = await openApp(`?url=${encodeURIComponent(`ws://127.0.0.1:${port}/ws/model/`)}`);
+      await expect.poll(() => read(page, 'window.__stream.status'), { timeout: 20_000 }).toBe('connected');
+      expect(await read(page, 'window.__inWorker')).toBe(true);
+      await page.evaluate(() => {
+        const w = window as any;
+        w.__sources = [];
+        w.__stream.client.on('source', (s: unknown) => w.__sources.push(s));
+      });
+      await expect.poll(() => read(page, 'window.__stream.snapshot.source?.online'), { timeout: 10_000 }).toBe(false);
+
+      producer = new RawProducer(`ws://127.0.0.1:${port}/ingest/model`, 'worker-test', await testJpeg(160, 120));
+      await producer.opened;
+      await expect.poll(() => read(page, 'window.__stream.snapshot.source'), { timeout: 10_000 }).toEqual({ online: true, offlineSince: null });
+      await expect.poll(() => painted(page), { timeout: 10_000 }).toBeGreaterThan(3);
+
+      await producer.close();
+      const leftAt = Date.now();
+      await expect.poll(() => read(page, 'window.__stream.snapshot.source?.online'), { timeout: 10_000 }).toBe(false);
+      const since = await read<number>(page, 'window.__stream.snapshot.source.offlineSince');
+      expect(Math.abs(since - leftAt)).toBeLessThan(1_500);
+      // The first offline report may come before or after the listener was added.
+      expect((await read<boolean[]>(page, 'window.__sources.map((s) => s && s.online)')).slice(-2)).toEqual([true, false]);
+      expect(await read(page, 'window.__mainSockets')).toBe(0);
+      expect(problems).toEqual([]);
+      await page.close();
+    } finally {
+      await producer?.close();
+      await ingest.close();
+      await closeServer(host);
     }
   });
 
