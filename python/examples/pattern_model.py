@@ -4,7 +4,7 @@
     npm start                                   # one shell: the playground on :8080
     python3 python/examples/pattern_model.py    # another: this "model"
 
-then open http://localhost:8080 and pick the "External producer" source.
+then open http://localhost:8080, pick the "Producer" source and click Connect.
 Each frame is a 512x512 float32 HxWx3 array in [0, 1], as a torch model's
 output would be after ``.permute(1, 2, 0).cpu().numpy()``; the time spent
 making it is sent as ``inferenceMs`` and shown by the playground's Controls.
