@@ -6,6 +6,10 @@
 //   FRAMESTREAM_FPS frames per second each stream produces        default 30
 //   FRAMESTREAM_TOKEN the token a producer must send to the       default playground
 //                   Producer stream's ingest endpoint
+//   FRAMESTREAM_MODEL_DELAY_MS  ms the img2img model adds per     default 0
+//                   frame, to act like a slower model
+//   FRAMESTREAM_MAX_SESSIONS    img2img sessions at once          default 4
+//   FRAMESTREAM_SESSION_TIMEOUT_MS  how long one may run, 0 none  default 300000
 //
 // It uses the built package (`../dist`), exactly what a user installs, which
 // `npm start`'s prestart step builds.
@@ -15,6 +19,7 @@ import { createServer } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createFrameStreamServer } from '../dist/server/index.js';
+import { INTERACTIVE_DEFAULTS, img2imgStreamOptions } from './interactive.mjs';
 import { PLAYGROUND_STREAMS, streamOptions } from './streams.mjs';
 
 const ROOT = fileURLToPath(new URL('./dist/', import.meta.url));
@@ -50,6 +55,11 @@ const fps = readIntEnv('FRAMESTREAM_FPS', 30, 1, 240);
 const host = process.env.HOST || '0.0.0.0';
 // The examples in python/ and docs/producers.md default to `playground`.
 const token = process.env.FRAMESTREAM_TOKEN || 'playground';
+const interactive = {
+  delayMs: readIntEnv('FRAMESTREAM_MODEL_DELAY_MS', INTERACTIVE_DEFAULTS.delayMs, 0, 5000),
+  maxSessions: readIntEnv('FRAMESTREAM_MAX_SESSIONS', INTERACTIVE_DEFAULTS.maxSessions, 1, 1000),
+  sessionTimeout: readIntEnv('FRAMESTREAM_SESSION_TIMEOUT_MS', INTERACTIVE_DEFAULTS.sessionTimeout, 0, 2 ** 31 - 1),
+};
 
 /**
  * Maps a URL path to a file under ROOT, or null when it would leave ROOT.
@@ -140,6 +150,18 @@ const streams = PLAYGROUND_STREAMS.map((entry) => {
   if (entry.ingestPath) stream.on('error', (err) => console.warn(`framestream playground: ${entry.label}: ${err.code} ${err.message}`));
   return stream;
 });
+// The img2img stream: a private session per viewer, its camera frames and
+// prompt through the model in models/img2img.mjs.
+streams.push(
+  createFrameStreamServer({
+    server,
+    ...img2imgStreamOptions({
+      ...interactive,
+      fps,
+      onError: (err) => console.warn(`framestream playground: img2img: ${err.message}`),
+    }),
+  }),
+);
 
 server.once('error', (err) => {
   console.error(`framestream playground: cannot listen on ${host}:${port}: ${err.message}`);

@@ -31,6 +31,9 @@ export type PlaygroundStream = BuiltInStream | ProducerStream;
 /** The playground's streams, in the order the source picker shows them. */
 export declare const PLAYGROUND_STREAMS: readonly PlaygroundStream[];
 
+/** The interactive img2img stream the page's img2img view connects to. */
+export declare const IMG2IMG_STREAM: Readonly<{ label: string; path: string }>;
+
 /** `createFrameStreamServer` options of `stream`, apart from `server`. */
 export declare function streamOptions(
   stream: PlaygroundStream,

@@ -30,6 +30,17 @@ export const PLAYGROUND_STREAMS = [
 ];
 
 /**
+ * The interactive img2img stream: each viewer's camera (or the page's
+ * built-in pattern) and prompt go up, a model's frames come back to that
+ * viewer alone. Its model and limits live in interactive.mjs, which only
+ * the servers import.
+ */
+export const IMG2IMG_STREAM = {
+  label: 'img2img',
+  path: '/ws/img2img/',
+};
+
+/**
  * `createFrameStreamServer` options of one stream, apart from `server`:
  * a built-in source, or an ingest endpoint that takes `token`.
  */

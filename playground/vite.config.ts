@@ -4,6 +4,7 @@ import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 import { streamWorkerVitePlugin } from '../build/stream-worker.mjs';
 import { framestream } from '../src/vite/index.js';
+import { img2imgStreamOptions } from './interactive.mjs';
 import { PLAYGROUND_STREAMS, streamOptions } from './streams.mjs';
 
 const fromHere = (path: string) => fileURLToPath(new URL(path, import.meta.url));
@@ -29,6 +30,15 @@ export default defineConfig({
           token: process.env.FRAMESTREAM_TOKEN || 'playground',
         }),
       ),
+    ),
+    // The img2img stream, with the variables server.mjs reads.
+    framestream(
+      img2imgStreamOptions({
+        fps: Number(process.env.FRAMESTREAM_FPS) || 30,
+        delayMs: Number(process.env.FRAMESTREAM_MODEL_DELAY_MS) || 0,
+        ...(process.env.FRAMESTREAM_MAX_SESSIONS && { maxSessions: Number(process.env.FRAMESTREAM_MAX_SESSIONS) }),
+        ...(process.env.FRAMESTREAM_SESSION_TIMEOUT_MS && { sessionTimeout: Number(process.env.FRAMESTREAM_SESSION_TIMEOUT_MS) }),
+      }),
     ),
   ],
   // src/react imports the client by its package name; use the source here too.
