@@ -262,7 +262,7 @@ export function Controls(props: ControlsProps) {
           </span>
         </div>
 
-        {(failed || (status === 'reconnecting' && failure)) && (
+        {(failed || (status === 'reconnecting' && failure)) && session?.state !== 'ended' && (
           <div className="fs-failure" data-testid="failure">
             <p className="fs-failure-message" data-testid="failure-message">
               {failure?.message ?? 'The connection failed.'}

@@ -26,6 +26,7 @@ export type InputFrameSource = Blob | ArrayBuffer | Uint8Array | ImageBitmap | V
 export interface SendFrameOptions {
   width?: number;
   height?: number;
+  /** JPEG quality in (0, 1]. */
   quality?: number;
   /** Capture time, ms since the epoch (for the round trip). @default now */
   captureTime?: number;

@@ -30,7 +30,7 @@ export interface UseCameraOptions {
   height?: number;
   /** Frames sent per second at most. @default the stream's fps, else 30 */
   fps?: number;
-  /** JPEG quality 1-100 the client encodes at. @default the client's */
+  /** JPEG quality in (0, 1] the client encodes at. @default the client's (0.8) */
   quality?: number;
   /** `false` leaves the camera closed (state `off`); turned off, the camera is released. @default true */
   enabled?: boolean;
@@ -108,7 +108,7 @@ export function useCamera(options: UseCameraOptions): UseCameraResult {
   checkPositive('width', options.width, 8192);
   checkPositive('height', options.height, 8192);
   checkPositive('fps', options.fps, 240);
-  if (options.quality !== undefined) checkPositive('quality', options.quality, 100);
+  checkPositive('quality', options.quality, 1);
 
   const subscribe = useMemo(() => (client?.subscribe ? client.subscribe.bind(client) : noSubscribe), [client]);
   const getSnapshot = useMemo(() => (client?.getSnapshot ? client.getSnapshot.bind(client) : noSnapshot), [client]);

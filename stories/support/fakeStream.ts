@@ -1,7 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import type { ClientSnapshot, ClientStats, ClientStatus, ConnectionFailure } from '../../src/client/index.js';
-import { snapshotMetrics, type StreamMetrics } from '../../src/react/index.js';
+import { snapshotMetrics, type InputFrameSource, type SessionInfo, type StreamMetrics } from '../../src/react/index.js';
 import { startSyntheticFrames } from './syntheticFrames.js';
 
 /** How a {@link FakeStream} behaves. */
@@ -24,7 +24,22 @@ export interface FakeStreamOptions {
   producer?: 'waiting' | 'offline';
   /** How long the producer of `producer: 'offline'` sends before it goes, ms. @default 1500 */
   framesBeforeOffline?: number;
+  /**
+   * An interactive stream: after connecting the viewer waits `queued` (2nd
+   * in line), is `active` in a session of its own (2 minutes, frames with a
+   * round trip) or finds its session `ended` (time limit reached).
+   * @default undefined (a broadcast stream)
+   */
+  session?: 'queued' | 'active' | 'ended';
 }
+
+/** Why the fake's session ended, as the server words a time limit. */
+export const SESSION_TIME_LIMIT = 'Session time limit (120 s) reached';
+
+/** Fields newer clients report in their snapshots (sessions); spread in, so older types do not object. */
+const SESSION_STATS = { roundTrip: null, inputInFlight: 0 };
+const NO_SESSION = { session: null };
+const QUEUED = 'queued' as string as ClientStatus;
 
 /** The stand-in's source rate, like the playground's streams. */
 const SOURCE_FPS = 30;
@@ -55,6 +70,9 @@ export class FakeStream extends EventEmitter<{ frame: (frame: { data: Uint8Array
   private received = 0;
   private bytes = 0;
   private capped = 0;
+  /** Input frames the camera handed over, and the last params, for stories to show. */
+  framesSent = 0;
+  params: Record<string, unknown> = {};
 
   constructor(initial: ClientStatus, private readonly options: FakeStreamOptions = {}) {
     super();
@@ -72,7 +90,14 @@ export class FakeStream extends EventEmitter<{ frame: (frame: { data: Uint8Array
     this.setStatus('connecting');
     if (this.options.hold) return;
     this.later(600, () => {
+      if (this.options.session === 'queued') return this.setSession(QUEUED, { state: 'queued', position: 2, id: null, expiresAt: null, spectator: false, reason: null });
+      if (this.options.session === 'ended') {
+        return this.setSession('error', { state: 'ended', position: null, id: 'k3f9', expiresAt: null, spectator: false, reason: SESSION_TIME_LIMIT });
+      }
       this.setStatus('connected');
+      if (this.options.session === 'active') {
+        this.setSession('connected', { state: 'active', position: null, id: 'k3f9', expiresAt: Date.now() + 120_000, spectator: false, reason: null });
+      }
       if (this.options.producer === 'waiting') return this.goOffline(Date.now() - 42_000);
       this.startFrames();
       if (this.options.producer === 'offline') this.later(this.options.framesBeforeOffline ?? 1500, () => this.goOffline(Date.now()));
@@ -82,6 +107,18 @@ export class FakeStream extends EventEmitter<{ frame: (frame: { data: Uint8Array
   disconnect = (): void => {
     this.stop();
     this.setStatus('disconnected');
+  };
+
+  /** Like the client's: counts the frame and lets go of it. */
+  sendFrame = (frame: InputFrameSource): 'sent' | false => {
+    if ('close' in frame && typeof frame.close === 'function') frame.close();
+    if ((this.snapshot as { session?: SessionInfo | null }).session?.state !== 'active') return false;
+    this.framesSent++;
+    return 'sent';
+  };
+
+  setParams = (params: Record<string, unknown>): void => {
+    this.params = params;
   };
 
   setMaxFps = (fps: number | null): void => {
@@ -125,8 +162,10 @@ export class FakeStream extends EventEmitter<{ frame: (frame: { data: Uint8Array
     // The frames a cap leaves out are counted apart from frames lost, as the server does.
     if (this.maxFps !== null && this.maxFps < SOURCE_FPS) this.capped += SOURCE_FPS - this.maxFps;
     const p50 = 18 + Math.random() * 6;
+    const roundTrip = this.options.session === 'active' ? { p50: 62 + Math.random() * 8, p95: 80 + Math.random() * 10 } : null;
     const stats: ClientStats = {
       ...this.snapshot.stats,
+      ...{ roundTrip },
       framesReceived: this.received,
       framesCapped: this.capped,
       bytesReceived: this.bytes,
@@ -164,6 +203,14 @@ export class FakeStream extends EventEmitter<{ frame: (frame: { data: Uint8Array
       stats: { ...this.snapshot.stats, framesReceived: this.received, bytesReceived: this.bytes, fps: 0 },
       source: { online: false, offlineSince: since },
     });
+  }
+
+  // Like a session message from the server: the status and the session change together.
+  private setSession(status: ClientStatus, session: SessionInfo): void {
+    this.setStatus(status);
+    const failure: ConnectionFailure | null =
+      session.state === 'ended' ? { code: 'ERR_SESSION_TIMEOUT' as ConnectionFailure['code'], message: session.reason ?? '', url: UNREACHABLE.url, closeCode: 4408 } : null;
+    this.replace({ ...this.snapshot, ...{ session }, failure: failure ?? this.snapshot.failure });
   }
 
   private later(ms: number, fn: () => void): void {
@@ -215,9 +262,11 @@ function makeSnapshot(status: ClientStatus, failure: ConnectionFailure): ClientS
       reconnectAttempt: status === 'reconnecting' ? 3 : 0,
       stream: null,
       framed: null,
+      ...SESSION_STATS,
     },
     failure: status === 'error' ? failure : null,
     source: null,
+    ...NO_SESSION,
   };
 }
 
@@ -227,7 +276,7 @@ export function useFakeStream(initial: ClientStatus, options: FakeStreamOptions 
   const [maxFps, setMaxFpsState] = useState<number | null>(null);
   // Started in an effect, not in render, so a remount starts it cleanly.
   useEffect(() => {
-    if (initial === 'connected') client.connect();
+    if (initial === 'connected' || options.session) client.connect();
     return () => client.stop();
   }, [client, initial]);
   const snapshot = useSyncExternalStore(client.subscribe, client.getSnapshot, client.getSnapshot);

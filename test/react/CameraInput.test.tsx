@@ -3,7 +3,7 @@ import { act, cleanup, fireEvent, render, screen } from '@testing-library/react'
 import { StrictMode } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ClientSnapshot } from '../../src/client/index.js';
-import { CameraInput, type SessionClient, type SessionInfo } from '../../src/react/index.js';
+import { CameraInput, type InputFrameSource, type SendFrameOptions, type SessionClient, type SessionInfo } from '../../src/react/index.js';
 import { createPacer, cropToAspect } from '../../src/react/capture.js';
 
 // jsdom has no camera, no MediaStream and does not play video. These tests
@@ -61,9 +61,9 @@ function recordingClient(session: SessionInfo | null = ACTIVE) {
   const sent: Array<{ width?: number; height?: number }> = [];
   const client: SessionClient & { sent: typeof sent; setSession(s: SessionInfo | null): void } = {
     sent,
-    sendFrame: vi.fn((frame: { close(): void }, options) => {
+    sendFrame: vi.fn((frame: InputFrameSource, options?: SendFrameOptions) => {
       sent.push(options ?? {});
-      frame.close();
+      (frame as ImageBitmap).close();
       return 'sent';
     }),
     setParams: vi.fn(),
