@@ -360,6 +360,37 @@ describe('Storybook', () => {
     });
   });
 
+  describe('Controls over an ingest stream', () => {
+    it('says the producer left, and since when, over the last frame it sent', async () => {
+      const { page, errors, close } = await openStory(chromium.browser, base, 'controls--producer-offline');
+      try {
+        const message = page.getByTestId('source-message');
+        await expect.poll(() => message.textContent(), { timeout: 15_000 }).toMatch(/^Source offline since \d\d:\d\d:\d\d$/);
+        expect(await page.getByTestId('status-indicator').textContent()).toBe('Connected');
+        const painted = await canvasCount(page, 'frames-painted');
+        expect(painted).toBeGreaterThan(3);
+        // The frame stays on screen beside the panel, and no new one comes.
+        expect(await brightness(page, { x: 400, y: 100, width: 500, height: 400 })).toBeGreaterThan(15);
+        await page.waitForTimeout(1000);
+        expect(await canvasCount(page, 'frames-painted')).toBeLessThanOrEqual(painted + 1);
+        expect(errors).toEqual([]);
+      } finally {
+        await close();
+      }
+    });
+
+    it('waits for a producer before any frame came', async () => {
+      const { page, close } = await openStory(chromium.browser, base, 'controls--waiting-for-producer');
+      try {
+        await expect.poll(() => page.getByTestId('source-message').textContent(), { timeout: 15_000 }).toBe('Waiting for producer');
+        expect(await page.getByTestId('status-indicator').textContent()).toBe('Connected');
+        expect(await canvasCount(page, 'frames-painted')).toBe(0);
+      } finally {
+        await close();
+      }
+    });
+  });
+
   describe('Playground composition', () => {
     it('streams after Connect and stops painting after Disconnect', async () => {
       const { page, errors, close } = await openStory(chromium.browser, base, 'playground--disconnected');
