@@ -1,6 +1,9 @@
 import { FrameStreamError, SUBPROTOCOL } from '../protocol/index.js';
 import { describeEnd, toFailure } from './failure.js';
 import { Heartbeat } from './heartbeat.js';
+import type { InputFrameSource, SendFrameOptions } from './encode.js';
+import type { SendFrameResult } from './input.js';
+import { Interactive } from './interactive.js';
 import { WireFormat } from './wire-format.js';
 import type { FrameMetrics, ServerMetrics, StreamInfo } from '../protocol/index.js';
 import { checkMaxFps, resolveClientOptions, serializeControlData, type ResolvedClientOptions } from './options.js';
@@ -56,6 +59,8 @@ export class FrameStreamClient extends SafeEmitter {
   /** Whether to ask for framestream.v1, and the `auto` mode's fallback to bare. */
   private readonly wire: WireFormat;
   private readonly heartbeat: Heartbeat;
+  /** An interactive stream's session: state, resume token, input frames, params, round trip. */
+  private readonly interactive: Interactive;
   private timers: { hello?: ReturnType<typeof setTimeout>; fps?: ReturnType<typeof setInterval> } = {};
 
   /** Checks every option at once and throws a `TypeError`/`RangeError` naming the first bad one. */
@@ -71,6 +76,14 @@ export class FrameStreamClient extends SafeEmitter {
       send: (ping) => this.sendJson(ping),
       roundTrips: () => this.stats.clock.roundTrips,
       dead: (idleMs) => this.dropDeadConnection(idleMs),
+    });
+    this.interactive = new Interactive(this.opts, {
+      sendBinary: (message) => this.sendData(message),
+      sendText: (text) => this.sendText(text),
+      connected: () => this._status === 'connected',
+      stream: () => this.stream,
+      clockOffsetMs: () => this.stats.clock.offsetMs,
+      error: (error) => this.emitSafe('error', error),
     });
     this.store = new SnapshotStore(this.buildSnapshot());
     if (this.opts.autoConnect) this.connect();
@@ -89,6 +102,8 @@ export class FrameStreamClient extends SafeEmitter {
   connect(): void {
     if (this.destroyed) throw new Error('FrameStreamClient was destroyed; create a new one');
     if (this._status !== 'disconnected' && this._status !== 'error') return;
+    // A session that ended is over; a new connection starts a new one.
+    if (this.interactive.session.current?.state === 'ended') this.forgetSession();
     this.reconnector.reset();
     this.wire.reset();
     this.setStatus('connecting');
@@ -108,6 +123,8 @@ export class FrameStreamClient extends SafeEmitter {
       ws.close(1000, 'client disconnect');
       this.emitSafe('close', { code: 1000, reason: 'client disconnect' });
     }
+    // Closing with 1000 ends the session on the server: nothing to resume.
+    this.forgetSession();
     this.setStatus('disconnected');
   }
 
@@ -144,6 +161,47 @@ export class FrameStreamClient extends SafeEmitter {
     return this.sendText(`{"type":"control","data":${serializeControlData(data)}}`);
   }
 
+  /**
+   * Sends one input frame (a camera frame) to an interactive stream's
+   * session (docs/sessions.md). Takes one encoded JPEG (`Blob`,
+   * `ArrayBuffer`, `Uint8Array` or any view) or, in browsers and their
+   * workers, an `ImageBitmap`, `VideoFrame`, `HTMLCanvasElement` or
+   * `OffscreenCanvas`, which it encodes to JPEG at `options.width` ×
+   * `options.height` (default: the stream's size on an interactive stream,
+   * else the source's) and `options.quality` (default 0.8). The client owns
+   * an `ImageBitmap` or `VideoFrame` from the call on and closes it once
+   * encoded, dropped or refused.
+   *
+   * Flow control: at most `maxInputInFlight` frames go unacknowledged;
+   * past that the newest frame waits in a single slot (replacing the one
+   * that waited), and frames offered faster than `maxInputFps` are dropped.
+   * Returns `'sent'`, `'waiting'` or `'dropped'`; `false` (no throw) while
+   * the client is not in an active session of its own (queued, spectating,
+   * a broadcast stream, not connected). A bad argument throws a `TypeError`
+   * naming it; an encoder failure is an `ERR_ENCODE_FAILED` error event.
+   *
+   * @example
+   * const bitmap = await createImageBitmap(video);
+   * client.sendFrame(bitmap, { width: 512, height: 512 });
+   */
+  sendFrame(frame: InputFrameSource, options?: SendFrameOptions): SendFrameResult {
+    return this.interactive.sendFrame(frame, options);
+  }
+
+  /**
+   * Sets the session's parameters (`{ type: 'params', params }`, e.g. a
+   * prompt), replacing the previous ones. They are kept and sent again
+   * whenever a session becomes active (after a resume, or a new session).
+   * Returns whether they reached the server now; throws a `TypeError` for
+   * anything but a JSON-serialisable plain object.
+   *
+   * @example
+   * client.setParams({ prompt: 'a watercolour fox', strength: 0.6 });
+   */
+  setParams(params: Record<string, unknown>): boolean {
+    return this.interactive.setParams(params);
+  }
+
   /** Counts and figures as of now (a new object on every call). */
   getStats(): ClientStats {
     return {
@@ -159,6 +217,8 @@ export class FrameStreamClient extends SafeEmitter {
       reconnectAttempt: this.reconnector.attempt,
       stream: this.stream,
       framed: this.framed,
+      roundTrip: this.interactive.roundTrip.percentiles(),
+      inputInFlight: this.interactive.inputInFlight,
     };
   }
 
@@ -182,7 +242,9 @@ export class FrameStreamClient extends SafeEmitter {
     let ws: WebSocketLike;
     const { WebSocket, url } = this.opts;
     try {
-      ws = this.wire.asksFramed ? new WebSocket(url, SUBPROTOCOL) : new WebSocket(url);
+      // With a session to resume, the URL carries its token.
+      const target = this.interactive.session.urlFor(url);
+      ws = this.wire.asksFramed ? new WebSocket(target, SUBPROTOCOL) : new WebSocket(target);
     } catch (cause) {
       // Only a URL the runtime refuses gets here; retrying cannot help.
       const error = new FrameStreamError('ERR_SOCKET', `Cannot open a WebSocket to ${url}`, { cause });
@@ -228,7 +290,7 @@ export class FrameStreamClient extends SafeEmitter {
     this.failure = null;
     clearTimeout(this.timers.hello);
     this.reconnector.connected(() => this.refreshSnapshot());
-    this.setStatus('connected');
+    this.setStatus(this.interactive.session.queued ? 'queued' : 'connected');
     this.emitSafe('open', { framed: this.framed === true, stream: this.stream });
   }
 
@@ -239,7 +301,10 @@ export class FrameStreamClient extends SafeEmitter {
     // without (see WireFormat).
     if (this.wire.closed(opened, socketError)) return this.openSocket();
     const { url } = this.opts;
-    const { error, failure } = describeEnd({ url, code, reason, opened, socketError });
+    const before = this.interactive.session.current;
+    const ended = this.interactive.session.endedBy(code, reason);
+    if (this.interactive.session.current !== before) this.emitSafe('session', this.interactive.session.current);
+    const { error, failure } = ended ? { error: ended, failure: toFailure(ended, url, code) } : describeEnd({ url, code, reason, opened, socketError });
     if (failure) this.failure = failure;
     if (error) this.emitSafe('error', error);
     this.refreshSnapshot();
@@ -269,6 +334,7 @@ export class FrameStreamClient extends SafeEmitter {
     // Nothing about a connection that ended is live: no latency, no rate,
     // no server figures (the totals in the stats stay).
     this.stats.endConnection();
+    this.interactive.endConnection();
     this.metrics = null;
     this.sourceMetrics = undefined;
     // Nobody says whether the producer is there until the next connection's metrics.
@@ -301,10 +367,19 @@ export class FrameStreamClient extends SafeEmitter {
   }
 
   private sendText(text: string): boolean {
+    return this.sendData(text);
+  }
+
+  /** Sends on the current framestream.v1 connection; `false` when none is open. */
+  private sendData(data: string | Uint8Array): boolean {
     const ws = this.ws;
     if (!ws || ws.readyState !== OPEN || !this.framed) return false;
-    ws.send(text);
+    ws.send(data);
     return true;
+  }
+
+  private forgetSession(): void {
+    if (this.interactive.clear()) this.emitSafe('session', null);
   }
 
   /** What the message handlers in receive.ts may touch. */
@@ -334,6 +409,16 @@ export class FrameStreamClient extends SafeEmitter {
       this.emitSafe('metrics', merged);
       this.refreshSnapshot();
     },
+    session: (msg) => {
+      if (this.interactive.onSession(msg)) this.emitSafe('session', this.interactive.session.current);
+      if (msg.state === 'ended') return this.refreshSnapshot();
+      if (!this.established) return this.establish();
+      this.setStatus(this.interactive.session.queued ? 'queued' : 'connected');
+      this.refreshSnapshot();
+    },
+    inputAck: (seq) => this.interactive.onInputAck(seq),
+    serverError: (code) => this.interactive.onServerError(code),
+    answered: (inputSeq, receivedTime) => this.interactive.onFrame(inputSeq, receivedTime),
   };
 
   // ---- status and snapshot --------------------------------------------------
@@ -352,6 +437,7 @@ export class FrameStreamClient extends SafeEmitter {
   private buildSnapshot(): ClientSnapshot {
     const stats = this.getStats();
     const { metrics, failure } = this;
-    return { status: this._status, fps: stats.fps, latency: stats.latency, metrics, stats, failure, source: this.source.current };
+    const session = this.interactive.session.current;
+    return { status: this._status, fps: stats.fps, latency: stats.latency, metrics, stats, failure, source: this.source.current, session };
   }
 }

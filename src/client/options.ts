@@ -8,7 +8,12 @@ export const CLIENT_DEFAULTS = Object.freeze({
   ...BACKOFF_DEFAULTS,
   autoConnect: false,
   reconnect: true,
-  stopOnCloseCodes: Object.freeze([CLOSE_CODES.unauthorized, CLOSE_CODES.forbiddenOrigin]) as readonly number[],
+  stopOnCloseCodes: Object.freeze([
+    CLOSE_CODES.unauthorized,
+    CLOSE_CODES.forbiddenOrigin,
+    CLOSE_CODES.sessionEnded,
+    CLOSE_CODES.sessionTimeout,
+  ]) as readonly number[],
   maxConnectAttempts: 6,
   maxRetryTimeMs: Infinity,
   stableAfterMs: 5000,
@@ -18,6 +23,8 @@ export const CLIENT_DEFAULTS = Object.freeze({
   helloTimeoutMs: 5000,
   idleTimeoutMs: 10_000,
   mode: 'auto',
+  maxInputInFlight: 2,
+  maxInputFps: 30,
 } as const);
 
 /** Every key of {@link FrameStreamClientOptions}; any other key is refused as a likely typo. */
@@ -39,6 +46,8 @@ export const CLIENT_OPTION_KEYS = Object.freeze([
   'helloTimeoutMs',
   'idleTimeoutMs',
   'random',
+  'maxInputInFlight',
+  'maxInputFps',
   'initialDelayMs',
   'maxDelayMs',
   'growthFactor',
@@ -72,6 +81,9 @@ export interface ResolvedClientOptions {
   /** 0 = off; otherwise at least twice `pingInterval`. */
   idleTimeoutMs: number;
   mode: 'auto' | 'bare';
+  maxInputInFlight: number;
+  /** `Infinity` for no cap. */
+  maxInputFps: number;
 }
 
 /** Throws a `RangeError` naming `name` unless `value` is a finite number in range. */
@@ -206,5 +218,7 @@ export function resolveClientOptions(options: FrameStreamClientOptions): Resolve
     // intervals would cut off a quiet but live stream.
     idleTimeoutMs: idleTimeout(checkNumber('idleTimeoutMs', opts.idleTimeoutMs, 0), opts.pingInterval),
     mode: opts.mode,
+    maxInputInFlight: checkNumber('maxInputInFlight', opts.maxInputInFlight, 1, { integer: true }),
+    maxInputFps: opts.maxInputFps === Infinity ? Infinity : checkNumber('maxInputFps', opts.maxInputFps, 0, { exclusive: true }),
   };
 }

@@ -7,6 +7,7 @@ import {
   type FrameMetrics,
   type FrameStreamErrorCode,
   type ServerMetrics,
+  type SessionMessage,
   type StreamInfo,
 } from '../protocol/index.js';
 import type { EventEmitter } from 'eventemitter3';
@@ -29,6 +30,14 @@ export interface Receiver {
   setStream(stream: StreamInfo): void;
   setSourceMetrics(metrics: FrameMetrics): void;
   setServerMetrics(metrics: ServerMetrics): void;
+  /** A `session` message (interactive streams). */
+  session(msg: SessionMessage): void;
+  /** The server took input frames up to `seq`. */
+  inputAck(seq: number): void;
+  /** The server sent an `error` message with this code. */
+  serverError(code: string): void;
+  /** An output frame names the input it answers: returns that and the round trip. */
+  answered(inputSeq: unknown, receivedTime: number): { inputSeq: number | null; roundTripMs: number | null };
 }
 
 /**
@@ -71,7 +80,8 @@ function handleFrame(rx: Receiver, bytes: Uint8Array, receivedTime: number): voi
   const stats = rx.stats();
   const latencyMs = stats.recordFrame(meta.seq, bytes.byteLength, meta.captureTime, receivedTime);
   if (meta.metrics) rx.setSourceMetrics(meta.metrics);
-  const frame: Frame = { ...meta, data: payload, receivedTime, latencyMs };
+  const answer = rx.answered(meta.metrics?.inputSeq, receivedTime);
+  const frame: Frame = { ...meta, data: payload, receivedTime, latencyMs, ...answer };
   rx.emit('frame', frame);
   if (latencyMs !== null && rx.wantsLatency()) {
     const { p50, p95 } = stats.latencyPercentiles()!;
@@ -105,6 +115,8 @@ function handleBareJpeg(rx: Receiver, bytes: Uint8Array, receivedTime: number): 
     data: bytes,
     receivedTime,
     latencyMs: null,
+    inputSeq: null,
+    roundTripMs: null,
   };
   rx.emit('frame', frame);
 }
@@ -121,7 +133,10 @@ function handleText(rx: Receiver, text: string, receivedTime: number): void {
     case 'hello':
       stats.clock.addOneWay(msg.serverTime, receivedTime);
       rx.setStream(msg.stream);
-      rx.establish();
+      // An interactive stream's connection is usable once its session
+      // message says queued or active (which status to show); the hello
+      // timeout still ends the wait.
+      if (msg.stream.source !== 'session') rx.establish();
       return;
     case 'pong':
       stats.clock.addRoundTrip(msg.clientTime, msg.serverTime, receivedTime, msg.queuedBytes);
@@ -129,10 +144,15 @@ function handleText(rx: Receiver, text: string, receivedTime: number): void {
     case 'metrics':
       return rx.setServerMetrics(msg.metrics);
     case 'error':
+      rx.serverError(msg.code);
       // The server's codes are the same list as ours.
       return rx.emit('error', new FrameStreamError(msg.code as FrameStreamErrorCode, msg.message));
     case 'control':
       return rx.emit('control', msg.data);
+    case 'session':
+      return rx.session(msg);
+    case 'inputAck':
+      return rx.inputAck(msg.seq);
   }
 }
 

@@ -54,9 +54,11 @@ export class SnapshotStore {
 function freeze(s: ClientSnapshot): ClientSnapshot {
   Object.freeze(s.stats);
   if (s.stats.latency) Object.freeze(s.stats.latency);
+  if (s.stats.roundTrip) Object.freeze(s.stats.roundTrip);
   if (s.latency) Object.freeze(s.latency);
   if (s.metrics) Object.freeze(s.metrics);
   if (s.source) Object.freeze(s.source);
+  if (s.session) Object.freeze(s.session);
   return Object.freeze(s);
 }
 
@@ -74,7 +76,10 @@ function sameStats(a: Readonly<ClientStats>, b: Readonly<ClientStats>): boolean 
     a.clockOffsetErrorMs === b.clockOffsetErrorMs &&
     a.reconnectAttempt === b.reconnectAttempt &&
     a.stream === b.stream &&
-    a.framed === b.framed
+    a.framed === b.framed &&
+    a.roundTrip?.p50 === b.roundTrip?.p50 &&
+    a.roundTrip?.p95 === b.roundTrip?.p95 &&
+    a.inputInFlight === b.inputInFlight
   );
 }
 
@@ -87,6 +92,7 @@ function sameSnapshot(a: ClientSnapshot, b: ClientSnapshot): boolean {
     a.metrics === b.metrics &&
     a.failure === b.failure &&
     a.source === b.source &&
+    a.session === b.session &&
     sameStats(a.stats, b.stats)
   );
 }

@@ -1,7 +1,30 @@
 import type { FrameMeta, FrameMetrics, FrameStreamError, FrameStreamErrorCode, ServerMetrics, StreamInfo } from '../protocol/index.js';
 
-/** Connection state of a {@link FrameStreamClient}. */
-export type ClientStatus = 'disconnected' | 'connecting' | 'connected' | 'reconnecting' | 'error';
+/**
+ * Connection state of a {@link FrameStreamClient}. `queued`: connected to an
+ * interactive stream and waiting for a free session (see
+ * `snapshot.session.position`); `connected` once the session is active.
+ */
+export type ClientStatus = 'disconnected' | 'connecting' | 'queued' | 'connected' | 'reconnecting' | 'error';
+
+/**
+ * The viewer's session on an interactive stream (docs/sessions.md), as the
+ * server last said it. Plain data: it crosses from a worker unchanged.
+ */
+export interface SessionState {
+  /** Waiting for a free place, running, or over. */
+  readonly state: 'queued' | 'active' | 'ended';
+  /** Place in the queue while `queued` (1 = next), else `null`. */
+  readonly position: number | null;
+  /** The session's public id (what spectators name) once active, else `null`. */
+  readonly id: string | null;
+  /** When the session's time runs out, ms since the epoch on this client's clock; `null` for no limit. */
+  readonly expiresAt: number | null;
+  /** Watching someone else's session: its input frames and params are refused. */
+  readonly spectator: boolean;
+  /** Why it ended, once `ended`, else `null`. */
+  readonly reason: string | null;
+}
 
 /** What a reconnect policy is told before each retry. */
 export interface ReconnectContext {
@@ -81,9 +104,12 @@ export interface FrameStreamClientOptions extends BackoffOptions {
   /**
    * Close codes after which the client does not retry but settles in status
    * `error`: by default the server's refusals that retrying cannot fix,
-   * 4401 (not authorized) and 4403 (origin not allowed). Plain data, so it
-   * crosses to a worker (unlike a `reconnectPolicy`). `[]` retries them too.
-   * @default [4401, 4403]
+   * 4401 (not authorized) and 4403 (origin not allowed), and the ends of
+   * an interactive stream's session, 4001 (the model ended it) and 4408
+   * (its time ran out), where reconnecting would only join the queue
+   * again. Plain data, so it crosses to a worker (unlike a
+   * `reconnectPolicy`). `[]` retries them too.
+   * @default [4401, 4403, 4001, 4408]
    */
   stopOnCloseCodes?: readonly number[];
   /**
@@ -148,6 +174,19 @@ export interface FrameStreamClientOptions extends BackoffOptions {
    */
   idleTimeoutMs?: number;
   /**
+   * Input frames (`sendFrame`) sent to an interactive stream and not yet
+   * acknowledged by the server, at most; past it a newer frame replaces
+   * the one waiting to go (latest wins, never a queue).
+   * @default 2
+   */
+  maxInputInFlight?: number;
+  /**
+   * Input frames per second `sendFrame` lets through at most; frames
+   * offered faster are dropped (`'dropped'`). `Infinity` for no cap.
+   * @default 30
+   */
+  maxInputFps?: number;
+  /**
    * Random source in [0, 1) for the backoff jitter; inject one for
    * repeatable delays. Ignored when `reconnectPolicy` is given.
    * @default Math.random
@@ -160,7 +199,7 @@ export interface FrameStreamClientOptions extends BackoffOptions {
  * button in status `error`). Plain data: it crosses from a worker unchanged.
  */
 export interface ConnectionFailure {
-  /** `ERR_UNREACHABLE`, `ERR_UNAUTHORIZED`, `ERR_FORBIDDEN_ORIGIN`, `ERR_TOO_MANY_CLIENTS`, `ERR_SOCKET`, … */
+  /** `ERR_UNREACHABLE`, `ERR_UNAUTHORIZED`, `ERR_FORBIDDEN_ORIGIN`, `ERR_TOO_MANY_CLIENTS`, `ERR_SOCKET`, `ERR_SESSION_ENDED`, `ERR_SESSION_TIMEOUT`, … */
   readonly code: FrameStreamErrorCode;
   /** A sentence naming the URL and what went wrong, as in the `error` event. */
   readonly message: string;
@@ -198,6 +237,14 @@ export interface ClientSnapshot {
    * before the first metrics message and once the connection ended.
    */
   readonly source: SourceState | null;
+  /**
+   * The viewer's session on an interactive stream: queued (with its place),
+   * active, or ended (with the reason). `null` on a broadcast stream, before
+   * the server said anything about one, and after `disconnect()`. Kept
+   * while the client reconnects, since the server keeps the session (and
+   * the queue place) for a while and gives it back.
+   */
+  readonly session: SessionState | null;
 }
 
 /**
@@ -268,6 +315,16 @@ export interface ClientStats {
   stream: StreamInfo | null;
   /** `true` when the server speaks framestream.v1, `false` for a bare-JPEG server. */
   framed: boolean | null;
+  /**
+   * On an interactive stream: input frame captured → output frame answering
+   * it received, ms, rolling median and 95th percentile over the last
+   * `latencyWindow` answered inputs of this connection; `null` before one
+   * was measured and while not connected. Add the time to decode and paint
+   * for what the user sees.
+   */
+  roundTrip: { p50: number; p95: number } | null;
+  /** Input frames sent and not yet acknowledged by the server (at most `maxInputInFlight`). */
+  inputInFlight: number;
 }
 
 /** A received frame. `data` is a view into the message; copy it to keep it past the handler. */
@@ -280,6 +337,13 @@ export interface Frame extends FrameMeta {
    * JPEG servers, and for frames that arrive before the first clock estimate.
    */
   latencyMs: number | null;
+  /** On an interactive stream, the input frame this frame answers (its `metrics.inputSeq`), else `null`. */
+  inputSeq: number | null;
+  /**
+   * Capture of that input frame → receipt of this frame, ms, when the input
+   * was this client's and this is the first frame answering it; else `null`.
+   */
+  roundTripMs: number | null;
 }
 
 /** Every event a {@link FrameStreamClient} emits, in one place. */
@@ -302,6 +366,12 @@ export interface FrameStreamEvents {
    * reporting it.
    */
   source: (source: SourceState | null) => void;
+  /**
+   * The session on an interactive stream changed (`snapshot.session`):
+   * queued with a new position, active, or ended with the reason. `null`
+   * once forgotten (`disconnect()`).
+   */
+  session: (session: SessionState | null) => void;
   /** A retry is scheduled: the attempt number (1, 2, …) and the delay before it. */
   reconnecting: (info: { attempt: number; delayMs: number }) => void;
   /** App-defined data the server sent with `{ type: 'control', data }`. */

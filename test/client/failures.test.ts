@@ -196,7 +196,7 @@ describe('FrameStreamClient', () => {
       expect(() => new FrameStreamClient({ url: 'ws://x/', WebSocket, stopOnCloseCodes: [99] })).toThrow(/`stopOnCloseCodes`.*`99`/);
       expect(() => new FrameStreamClient({ url: 'ws://x/', WebSocket, maxConnectAttempts: 0 })).toThrow(/`maxConnectAttempts`/);
       expect(() => new FrameStreamClient({ url: 'ws://x/', WebSocket, maxRetryTimeMs: -1 })).toThrow(/`maxRetryTimeMs`/);
-      expect(CLIENT_DEFAULTS.stopOnCloseCodes).toEqual([4401, 4403]);
+      expect(CLIENT_DEFAULTS.stopOnCloseCodes).toEqual([4401, 4403, 4001, 4408]);
     });
   });
 });

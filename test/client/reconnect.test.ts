@@ -210,7 +210,7 @@ describe('FrameStreamClient', () => {
     });
 
     it('asks a custom policy with the attempt, close code and elapsed time, and stops on null', async () => {
-      const server = await TestStreamServer.start({ mode: 'framed', onConnection: (ws) => ws.close(4001, 'go away') });
+      const server = await TestStreamServer.start({ mode: 'framed', onConnection: (ws) => ws.close(4002, 'go away') });
       servers.push(server);
       const contexts: ReconnectContext[] = [];
       const client = track(
@@ -227,7 +227,7 @@ describe('FrameStreamClient', () => {
       client.on('error', (e) => errors.push(e));
       client.connect();
       await nextEvent(client, 'status', (s) => s === 'error');
-      expect(contexts.map((c) => [c.attempt, c.closeCode])).toEqual([[1, 4001], [2, 4001], [3, 4001]]);
+      expect(contexts.map((c) => [c.attempt, c.closeCode])).toEqual([[1, 4002], [2, 4002], [3, 4002]]);
       expect(contexts[0]!.elapsedMs).toBeGreaterThanOrEqual(0);
       expect(contexts[2]!.elapsedMs).toBeGreaterThanOrEqual(contexts[0]!.elapsedMs);
       expect(errors.map((e) => e.code)).toEqual(['ERR_RECONNECT_EXHAUSTED']);

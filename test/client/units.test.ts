@@ -299,6 +299,8 @@ describe('FrameStreamClient', () => {
         reconnectAttempt: 0,
         stream: null,
         framed: null,
+        roundTrip: null,
+        inputInFlight: 0,
       });
     });
   });
