@@ -54,6 +54,8 @@ class AsyncProducer:
         open_timeout: float = 10.0,
         headers: Optional[Mapping[str, str]] = None,
     ) -> None:
+        if isinstance(url, str) and url.startswith(("http://", "https://")):
+            url = "ws" + url[4:]  # the ingest path as the host app's routes name it
         if not isinstance(url, str) or not url.startswith(("ws://", "wss://")):
             raise ValueError(f"Expected `url` to be a ws:// or wss:// URL of an ingest endpoint, got `{url!r}`")
         if not open_timeout > 0:
@@ -282,7 +284,18 @@ class AsyncProducer:
         """Runs one connection to its end; returns whether it was welcomed and why it ended."""
         self._ws = ws
         welcomed = False
-        server_reported = False
+        # The server's `error` message comes just before the 4400 it explains:
+        # held briefly, so the two are reported as one error.
+        said: Optional[Tuple[str, str]] = None  # the server's (code, message)
+        report_later: Optional[asyncio.TimerHandle] = None
+
+        def report_server_error() -> None:
+            nonlocal said
+            if said is not None:
+                code, message = said
+                said = None
+                self._call(self.on_error, ProducerError(code, "server", f"The server at {self.url} reported {code}: {message}"))
+
         error: Optional[ProducerError] = None
         if ws.subprotocol != SUBPROTOCOL:
             await ws.close(1002, "expected framestream.producer.v1")
@@ -309,9 +322,9 @@ class AsyncProducer:
                 elif kind == "demand":
                     self._set_watching(msg["watching"])
                 else:
-                    server_reported = True
-                    code, message = str(msg.get("code", "ERR_PRODUCER_PROTOCOL")), str(msg.get("message", ""))
-                    self._call(self.on_error, ProducerError(code, "server", f"The server reported {code}: {message}"))
+                    report_server_error()
+                    said = (str(msg.get("code", "ERR_PRODUCER_PROTOCOL")), str(msg.get("message", "")))
+                    report_later = asyncio.get_running_loop().call_later(1.0, report_server_error)
                 assert self._wake is not None
                 self._wake.set()
                 self._notify()
@@ -321,6 +334,8 @@ class AsyncProducer:
             error = ProducerError("ERR_PRODUCER_PROTOCOL", "protocol", f"The server at {self.url} sent {exc}")
             await ws.close(1002, "unexpected message")
         finally:
+            if report_later is not None:
+                report_later.cancel()
             writer.cancel()
             await asyncio.gather(writer, return_exceptions=True)
             self._ws = None
@@ -334,8 +349,15 @@ class AsyncProducer:
         if error is None:
             close_code, close_reason = _ws.close_info(ws)
             error = closed_by_server(close_code, close_reason, self.url)
-            if server_reported and error is not None and error.close_code in (4400, 1009):
-                error = None  # the server's `error` message already said why
+            if error is not None and said is not None and error.close_code in (4400, 1009):
+                # One error: what the close means, in the server's own code and words.
+                code, message = said
+                said = None
+                error = ProducerError(
+                    code, error.reason, f"The server at {self.url} closed the producer ({close_code}): {message}",
+                    close_code=close_code,
+                )
+        report_server_error()
         return welcomed, error
 
     async def _write(self, ws: Any) -> None:

@@ -102,7 +102,7 @@ def closed_by_server(code: Optional[int], reason: str, url: str) -> Optional[Pro
         )
     if code == CLOSE_REPLACED:
         return ProducerError(
-            "ERR_PRODUCER_BUSY", "replaced", f"A newer producer replaced this one at {url} (close 4410){said}",
+            "ERR_PRODUCER_REFUSED", "replaced", f"A newer producer replaced this one at {url} (close 4410){said}",
             fatal=True, close_code=code,
         )
     if code == CLOSE_PROTOCOL_ERROR:

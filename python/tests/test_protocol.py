@@ -294,9 +294,18 @@ class TestWhyItEnded:
         assert closed_by_server(1001, "shutting down", "u") is None
         assert closed_by_server(1006, "", "u") is None
         cases = {4401: ("ERR_PRODUCER_REFUSED", "unauthorized", True), 4409: ("ERR_PRODUCER_BUSY", "busy", False),
-                 4410: ("ERR_PRODUCER_BUSY", "replaced", True), 4400: ("ERR_PRODUCER_PROTOCOL", "protocol", False),
+                 4410: ("ERR_PRODUCER_REFUSED", "replaced", True), 4400: ("ERR_PRODUCER_PROTOCOL", "protocol", False),
                  1009: ("ERR_INVALID_FRAME", "too-big", False)}
         for code, expected in cases.items():
             err = closed_by_server(code, "why", "u")
             assert err is not None and (err.code, err.reason, err.fatal) == expected and err.close_code == code
             assert "why" in str(err)
+
+
+def test_urls_are_checked_and_http_becomes_ws() -> None:
+    from framestream_producer import AsyncProducer
+
+    assert AsyncProducer("http://h:8080/ingest/model").url == "ws://h:8080/ingest/model"
+    assert AsyncProducer("https://h/ingest/model").url == "wss://h/ingest/model"
+    with pytest.raises(ValueError, match="ws:// or wss://"):
+        AsyncProducer("h:8080/ingest/model")
