@@ -21,7 +21,7 @@ const RESULTS = join(ROOT, 'bench', 'results');
 
 const USAGE = `Usage: npm run bench -- [options]
 
-  (no option)          full run, about 14 minutes; writes docs/benchmarks.md
+  (no option)          full run, about 16 minutes; writes docs/benchmarks.md
   --quick              about a minute; writes bench/results/benchmarks-quick.md
   --soak               only the soak: 50 viewers for 10 minutes with reconnect
                        churn; adds its section to docs/benchmarks.md
@@ -31,7 +31,7 @@ const USAGE = `Usage: npm run bench -- [options]
                        each figure came from) and rewrite docs/benchmarks.md
   --render             measure nothing: rewrite docs/benchmarks.md from the saved
                        bench/results/full.json and soak.json
-  --only <list>        figures to run: fanout,stall,encode,snapshot,browser,ingest
+  --only <list>        figures to run: fanout,stall,encode,snapshot,browser,ingest,interactive
   --out <file>         Markdown report path
   --json <file>        raw results path
   --ladder <list>      viewer counts, e.g. 1,10,50
@@ -43,6 +43,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --browser-frames <n> frames each browser variant is watched for
   --loadgen-procs <n>  load generator processes
   --ingest-rounds <n>  rounds of the ingest figure (each path, each format)
+  --sessions <list>    session counts of the interactive figure, e.g. 1,4,8
   --soak-seconds <s>   soak length (default 600)
   --soak-viewers <n>   soak viewers (default 50)
 `;
@@ -62,6 +63,7 @@ const PRESETS = {
     loadgenProcs: 2,
     ingestRounds: 3,
     ingestViewers: 50,
+    sessions: [1, 2, 4, 8, 12, 16],
   },
   quick: {
     ladder: [1, 10, 50, 100],
@@ -77,10 +79,11 @@ const PRESETS = {
     loadgenProcs: 2,
     ingestRounds: 1,
     ingestViewers: 50,
+    sessions: [1, 4, 8],
   },
 };
 
-const FIGURES = ['fanout', 'stall', 'encode', 'snapshot', 'browser', 'ingest'];
+const FIGURES = ['fanout', 'stall', 'encode', 'snapshot', 'browser', 'ingest', 'interactive'];
 
 function parseCli(argv) {
   const { values } = parseArgs({
@@ -104,6 +107,7 @@ function parseCli(argv) {
       'browser-frames': { type: 'string' },
       'loadgen-procs': { type: 'string' },
       'ingest-rounds': { type: 'string' },
+      sessions: { type: 'string' },
       'soak-seconds': { type: 'string' },
       'soak-viewers': { type: 'string' },
     },
@@ -119,6 +123,11 @@ function parseCli(argv) {
     config.ladder = values.ladder.split(',').map((x) => positive('ladder', x));
     if (config.ladder.some((n, i) => i > 0 && n <= config.ladder[i - 1]))
       throw new RangeError(`Expected \`--ladder\` to increase, got \`${values.ladder}\``);
+  }
+  if (values.sessions !== undefined) {
+    config.sessions = values.sessions.split(',').map((x) => positive('sessions', x));
+    if (config.sessions.some((n, i) => !Number.isInteger(n) || (i > 0 && n <= config.sessions[i - 1])))
+      throw new RangeError(`Expected \`--sessions\` to be increasing whole numbers, got \`${values.sessions}\``);
   }
   const numeric = {
     window: 'windowS',
@@ -239,6 +248,7 @@ async function main() {
   const { runSnapshot } = await figure('snapshot');
   const { runBrowser } = await figure('browser');
   const { runIngest } = await figure('ingest');
+  const { runInteractive } = await figure('interactive');
   await run('fanout', 'Figures 1-3: viewer ladder', () =>
     runLadder({ ladder: c.ladder, warmupS: c.warmupS, windowS: c.windowS, loadgenProcs: c.loadgenProcs, profileDir: opts.profileDir, log }),
   );
@@ -252,6 +262,9 @@ async function main() {
   await run('browser', 'Figure 6: browser canvas', () => runBrowser({ frames: c.browserFrames, log }));
   await run('ingest', 'Figure 8: ingest endpoint', () =>
     runIngest({ rounds: c.ingestRounds, warmupS: c.warmupS, windowS: c.windowS, viewers: c.ingestViewers, loadgenProcs: c.loadgenProcs, log }),
+  );
+  await run('interactive', 'Figure 9: interactive sessions', () =>
+    runInteractive({ sessions: c.sessions, warmupS: c.warmupS, windowS: c.windowS, log }),
   );
 
   const soakPath = join(RESULTS, 'soak.json');

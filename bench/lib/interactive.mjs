@@ -215,7 +215,7 @@ export function sessionCapacity(steps) {
  * @param {any} it the run's `interactive` results
  */
 export function interactiveTargets(it) {
-  const fig = 'interactive';
+  const fig = 9;
   const one = it?.framestream?.steps?.find((s) => s.n === 1);
   const modelMs = it?.modelMs ?? MODEL_MS;
   const f = (v) => (v === null || v === undefined ? '—' : v.toFixed(1));

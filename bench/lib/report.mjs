@@ -1,5 +1,6 @@
 import { capacity, cpuBudget, evaluateTargets, lateSlope, stepAt } from './targets.mjs';
 import { fmt } from './stats.mjs';
+import { interactive } from './report-interactive.mjs';
 
 const KINDS = ['naive', 'ceiling', 'framestream'];
 const mark = (met) => (met === true ? '✅ met' : met === false ? '❌ missed' : '— not measured');
@@ -467,6 +468,8 @@ ${snapshot(r)}
 
 ${ingest(r)}
 
+${interactive(r)}
+
 ${soak(r)}
 
 ## Reproduce
@@ -479,6 +482,7 @@ npm run bench -- --soak    # 50 viewers for 10 min with reconnect churn (adds th
 npm run bench -- --quick   # about a minute, writes bench/results/benchmarks-quick.md
 npm run bench -- --profile # also writes a .cpuprofile per server process to bench/results/profiles/
 npm run bench -- --only ingest --quick --out /tmp/ingest.md --json /tmp/ingest.json  # figure 8 alone
+npm run bench -- --only interactive --quick --out /tmp/interactive.md --json /tmp/interactive.json  # figure 9 alone
 \`\`\`
 
 See docs/performance.md for why the figures look the way they do.

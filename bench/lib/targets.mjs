@@ -5,6 +5,7 @@
  */
 
 import { ingestTargets } from './ingest.mjs';
+import { interactiveTargets } from './interactive.mjs';
 import { slope } from './stats.mjs';
 
 const FPS_FLOOR = 29;
@@ -145,6 +146,7 @@ export function evaluateTargets(r) {
   } else out.push({ figure: 6, target: 'Browser canvas', measured: b?.error ?? 'not run', met: null });
 
   out.push(...ingestTargets(r.ingest));
+  out.push(...interactiveTargets(r.interactive));
 
   const soak = r.soak;
   if (soak && !soak.error) {
