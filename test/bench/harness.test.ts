@@ -225,3 +225,91 @@ describe('bench/lib/ingest.mjs', () => {
     });
   });
 });
+
+// The interactive figure's pure parts (bench/lib/interactive.mjs): the
+// client's input window, the round-trip accounting and its targets. The
+// figure itself runs in the smoke test above with every other figure.
+import { InputWindow, accountSession, interactiveTargets, sessionCapacity, summarizeStep } from '../../bench/lib/interactive.mjs';
+
+describe('bench/lib/interactive.mjs', () => {
+  describe('InputWindow', () => {
+    it('sends two frames unacknowledged, then keeps only the newest until an inputAck makes room', () => {
+      const w = new InputWindow<{ seq: number }>(2);
+      expect(w.offer({ seq: 1 })).toEqual({ seq: 1 });
+      expect(w.offer({ seq: 2 })).toEqual({ seq: 2 });
+      expect(w.offer({ seq: 3 })).toBeUndefined();
+      expect(w.offer({ seq: 4 })).toBeUndefined();
+      expect(w.replaced).toBe(1);
+      expect(w.ack(1)).toEqual({ seq: 4 });
+      expect(w.unacked).toEqual([2, 4]);
+      expect(w.ack(1)).toBeUndefined();
+    });
+
+    it('takes an acknowledgement as covering every older frame, as the server means it', () => {
+      const w = new InputWindow<{ seq: number }>(2);
+      w.offer({ seq: 1 });
+      w.offer({ seq: 2 });
+      w.offer({ seq: 3 });
+      expect(w.ack(2)).toEqual({ seq: 3 });
+      expect(w.unacked).toEqual([3]);
+      expect(w.offer({ seq: 4 })).toEqual({ seq: 4 });
+    });
+
+    it('refuses a window that could never send', () => {
+      expect(() => new InputWindow(0)).toThrow(/`limit`/);
+    });
+  });
+
+  describe('accountSession', () => {
+    it('times each capture to its first answer, ignoring answers to captures outside the window', () => {
+      const captured = [
+        { seq: 10, capturedAt: 1000 },
+        { seq: 11, capturedAt: 1033 },
+        { seq: 12, capturedAt: 1067 },
+      ];
+      const outputs = [
+        { seq: 9, receivedAt: 1005 },
+        { seq: 10, receivedAt: 1012 },
+        { seq: 10, receivedAt: 1020 },
+        { seq: 12, receivedAt: 1090 },
+      ];
+      expect(accountSession(captured, outputs, 0.1)).toEqual({
+        captured: 3,
+        answered: 2,
+        unanswered: 1,
+        duplicates: 1,
+        roundTrips: [12, 23],
+        fps: 20,
+      });
+    });
+  });
+
+  describe('summarizeStep and sessionCapacity', () => {
+    const session = (fps: number, roundTrips: number[]) => ({ captured: 60, answered: 60, unanswered: 0, duplicates: 0, roundTrips, fps });
+
+    it('reports the slowest session, and a session that never connected as 0 FPS', () => {
+      const s = summarizeStep(2, [session(30, [10, 12]), session(28.5, [11, 40])]);
+      expect(s).toMatchObject({ n: 2, minFps: 28.5, p50: 11.5 });
+      expect(summarizeStep(2, [session(30, [10])]).minFps).toBe(0);
+    });
+
+    it('counts capacity only over an unbroken run of steps holding 29 FPS from the bottom', () => {
+      expect(sessionCapacity([{ n: 1, minFps: 30 }, { n: 4, minFps: 29.2 }, { n: 8, minFps: 27 }, { n: 12, minFps: 29.5 }])).toBe(4);
+      expect(sessionCapacity([{ n: 1, minFps: 20 }, { n: 4, minFps: 30 }])).toBe(0);
+    });
+  });
+
+  describe('interactiveTargets', () => {
+    const run = (p50: number, p99: number) => ({ modelMs: 10, framestream: { steps: [{ n: 1, p50, p99 }] }, browser: { measured: false, reason: 'not measured: no camera' } });
+
+    it('holds the one-session round trip to model time + 15 ms at p50 and + 40 ms at p99', () => {
+      expect(interactiveTargets(run(24.9, 49.9)).slice(0, 2).map((t) => t.met)).toEqual([true, true]);
+      expect(interactiveTargets(run(25.1, 50.1)).slice(0, 2).map((t) => t.met)).toEqual([false, false]);
+    });
+
+    it('says why the browser target was not measured, and when the figure did not run', () => {
+      expect(interactiveTargets(run(20, 30))[2]).toMatchObject({ met: null, measured: 'not measured: no camera' });
+      expect(interactiveTargets(undefined)[0]).toMatchObject({ met: null, measured: 'not run' });
+    });
+  });
+});
