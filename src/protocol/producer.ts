@@ -80,7 +80,10 @@ export type IngestServerMessage =
        * (width × height × channels; a float32 frame's payload is 4× that).
        */
       maxFrameBytes: number;
-      /** The stream's settings, as viewers get them. */
+      /** Largest frame width and height accepted, px. */
+      maxFrameWidth: number;
+      maxFrameHeight: number;
+      /** The stream's settings; `fps` is 0: the producer sets the pace, within its credits. */
       stream: { path: string; width: number; height: number; fps: number };
       /** Whether any viewer watches now (see `demand`). */
       watching: boolean;

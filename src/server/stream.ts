@@ -101,7 +101,7 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
         settings: this.o.ingest,
         limits: this.o,
         producer: this.producer,
-        stream: () => ({ path: this.path, width: this.o.width, height: this.o.height, fps: this.o.fps }),
+        stream: () => ({ path: this.path, width: this.o.width, height: this.o.height, fps: 0 }),
         watching: () => this.watching,
         heartbeatInterval: this.o.heartbeatInterval,
         online: (online) => this.safeEmit('producer', online),

@@ -96,7 +96,7 @@ describe('FrameStreamServer with an ingest endpoint', () => {
     const { port, viewer } = await setup();
     const v = await viewer();
     const p = await producer(port);
-    expect(p.ofType('welcome')[0]).toMatchObject({ version: 1, credits: 2, stream: { path: '/ws/model' }, watching: true });
+    expect(p.ofType('welcome')[0]).toMatchObject({ version: 1, credits: 2, maxFrameWidth: 8192, maxFrameHeight: 8192, stream: { path: '/ws/model', fps: 0 }, watching: true });
     p.sendJpeg(red, { inferenceMs: 41.5 });
     await waitFor(() => v.frames().length === 1, 'the frame');
     const [frame] = v.frames();

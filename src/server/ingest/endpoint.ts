@@ -180,6 +180,8 @@ export class IngestEndpoint {
       version: 1,
       credits: this.o.settings.credits,
       maxFrameBytes: this.o.limits.maxFrameBytes,
+      maxFrameWidth: this.o.limits.maxFrameWidth,
+      maxFrameHeight: this.o.limits.maxFrameHeight,
       stream: this.o.stream(),
       watching: this.o.watching(),
     });
