@@ -60,7 +60,7 @@ export interface ControlsProps {
    * (`paramsDelay`). @default stream.client.setParams
    */
   onParamsChange?: (params: { prompt: string }) => void;
-  /** Text the prompt box starts with. @default '' */
+  /** Text the prompt box starts with, sent as the params once a session is active. @default '' */
   defaultPrompt?: string;
   /** How long the prompt waits after the last key before it is sent, ms. @default 300 */
   paramsDelay?: number;
@@ -179,7 +179,7 @@ export function Controls(props: ControlsProps) {
   const failure = props.failure !== undefined ? props.failure : (stream?.snapshot?.failure ?? null);
   const source = props.source !== undefined ? props.source : (stream?.snapshot?.source ?? null);
   const session = props.session !== undefined ? props.session : sessionOf(stream?.snapshot);
-  const sendPrompt = usePromptParams(stream?.client ?? null, session, props.onParamsChange);
+  const sendPrompt = usePromptParams(stream?.client ?? null, session, props.onParamsChange, props.defaultPrompt);
   const onConnect = props.onConnect ?? stream?.connect;
   const onDisconnect = props.onDisconnect ?? stream?.disconnect;
 
@@ -208,6 +208,8 @@ export function Controls(props: ControlsProps) {
 
   const failed = status === 'error';
   const sourceOffline = status === 'connected' && source?.online === false;
+  // The server closed it on purpose (time limit, the model ended it): the session notice says why.
+  const sessionEnded = session?.state === 'ended' && (failed || status === 'disconnected');
   const canConnect = !!onConnect && (status === 'disconnected' || failed);
   const canDisconnect =
     !!onDisconnect && (status === 'connecting' || status === 'connected' || status === 'reconnecting' || (status as string) === 'queued');
@@ -258,11 +260,11 @@ export function Controls(props: ControlsProps) {
             <span className="fs-status-dot" />
           </span>
           <span role="status" aria-live="polite" className="fs-status-text">
-            {STATUS_TEXT[status]}
+            {sessionEnded ? 'Disconnected' : STATUS_TEXT[status]}
           </span>
         </div>
 
-        {(failed || (status === 'reconnecting' && failure)) && session?.state !== 'ended' && (
+        {(failed || (status === 'reconnecting' && failure)) && !sessionEnded && (
           <div className="fs-failure" data-testid="failure">
             <p className="fs-failure-message" data-testid="failure-message">
               {failure?.message ?? 'The connection failed.'}
@@ -294,7 +296,7 @@ export function Controls(props: ControlsProps) {
             data-testid="connect-button"
             className="fs-button fs-button-primary fs-focusable"
           >
-            {failed ? 'Retry' : 'Connect'}
+            {sessionEnded ? 'New session' : failed ? 'Retry' : 'Connect'}
           </button>
           <button
             type="button"

@@ -135,14 +135,17 @@ export function PromptField({
 /**
  * Sends the prompt as the session's params (`onParams`, else
  * `client.setParams({ prompt })`), and again when a session becomes active,
- * so a prompt typed while queued is the one the session starts with.
+ * so a prompt typed while queued (or the box's initial text) is the one
+ * the session starts with.
  */
 export function usePromptParams(
   client: unknown,
   session: SessionInfo | null,
   onParams: ((params: { prompt: string }) => void) | undefined,
+  initialPrompt = '',
 ): (prompt: string) => void {
-  const last = useRef<string | null>(null);
+  // A prompt the box starts with is the session's first params.
+  const last = useRef<string | null>(initialPrompt || null);
   const target = useRef({ client, onParams });
   target.current = { client, onParams };
   const send = useRef((prompt: string) => {

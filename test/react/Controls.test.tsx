@@ -467,6 +467,26 @@ describe('Controls on an interactive stream', () => {
     expect(screen.queryByLabelText('Prompt')).toBeNull();
   });
 
+  it('offers a new session once one ended, without calling it a failed connection', () => {
+    const failure = { code: 'ERR_SESSION_TIMEOUT', message: 'Session time limit (120 s) reached', url: 'ws://h/ws/', closeCode: 4408 } as const;
+    const onConnect = vi.fn();
+    render(<Controls status="error" failure={failure} onConnect={onConnect} session={session({ state: 'ended', reason: failure.message })} />);
+    expect(screen.getByTestId('status-indicator').textContent).toBe('Disconnected');
+    expect(screen.queryByTestId('failure')).toBeNull();
+    fireEvent.click(button('New session'));
+    expect(onConnect).toHaveBeenCalledTimes(1);
+  });
+
+  it('sends the prompt the box starts with once the session is active', () => {
+    const client = sessionClient();
+    const { rerender } = render(
+      <Controls stream={fakeStream({ client })} status="connected" defaultPrompt="oil painting" session={session({ state: 'queued', position: 3 })} />,
+    );
+    expect(client.setParams).not.toHaveBeenCalled();
+    rerender(<Controls stream={fakeStream({ client })} status="connected" defaultPrompt="oil painting" session={session()} />);
+    expect(client.setParams).toHaveBeenCalledWith({ prompt: 'oil painting' });
+  });
+
   it('gives a spectator no prompt box', () => {
     render(<Controls {...connected} session={session({ spectator: true })} />);
     expect(screen.getByTestId('session').textContent).toContain('Watching a session');

@@ -184,11 +184,11 @@ describe('CameraInput in Chromium without a camera to use', () => {
     expect(await sentCount(page)).toBe(0);
   });
 
-  it('shows no camera when the machine has none', async () => {
+  it('shows no camera when the machine has none', async (ctx) => {
     // Without the fake device, Chromium looks for real cameras; the test machines have none.
     const { page } = await openPage(ALLOW);
     const cameras = await page.evaluate(async () => (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'videoinput').length);
-    if (cameras > 0) return void expect.soft(cameras, 'this machine has a camera; the no-camera state is not checked here').toBe(cameras);
+    if (cameras > 0) ctx.skip(); // a machine with a camera of its own cannot show it
     await expect.poll(() => cameraState(page), { timeout: 15_000 }).toBe('no-camera');
     expect(await page.getByTestId('camera-state').textContent()).toBe('No camera found');
   });
