@@ -1,7 +1,7 @@
 import { FrameStreamError, wallClockMs, type SessionMessage, type StreamInfo } from '../protocol/index.js';
 import { checkSendFrameOptions, JpegEncoder, toInputItem, type InputFrameSource, type SendFrameOptions } from './encode.js';
 import { InputFlow, InputPacer, type SendFrameResult } from './input.js';
-import { serializeControlData } from './options.js';
+import { serializeParams } from './options.js';
 import { RoundTrip } from './round-trip.js';
 import { SessionTracker } from './session.js';
 
@@ -85,16 +85,7 @@ export class Interactive {
 
   /** See `FrameStreamClient.setParams`. */
   setParams(params: Record<string, unknown>): boolean {
-    if (typeof params !== 'object' || params === null || Array.isArray(params)) {
-      throw new TypeError(`Expected \`params\` to be a plain object, got \`${Array.isArray(params) ? 'an array' : String(params)}\``);
-    }
-    let json: string;
-    try {
-      json = serializeControlData(params);
-    } catch (err) {
-      throw new TypeError((err as Error).message.replace('`data`', '`params`'), { cause: err });
-    }
-    this.params = `{"type":"params","params":${json}}`;
+    this.params = serializeParams(params);
     return this.sendParams();
   }
 

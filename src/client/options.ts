@@ -117,6 +117,20 @@ export function serializeControlData(data: unknown): string {
   return json;
 }
 
+/** A `params` message for `setParams`; a `TypeError` naming `params` for anything but a JSON-serialisable plain object. */
+export function serializeParams(params: unknown): string {
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) {
+    throw new TypeError(`Expected \`params\` to be a plain object, got \`${Array.isArray(params) ? 'an array' : String(params)}\``);
+  }
+  let json: string;
+  try {
+    json = serializeControlData(params);
+  } catch (err) {
+    throw new TypeError((err as Error).message.replace('`data`', '`params`'), { cause: err });
+  }
+  return `{"type":"params","params":${json}}`;
+}
+
 /**
  * Resolves a relative URL against the page (browsers) and turns `http(s):`
  * into `ws(s):`, so `url: '/ws/test/'` works in an app served by the stream's

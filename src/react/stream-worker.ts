@@ -12,6 +12,7 @@
  */
 import { FrameStreamClient, isFrameStreamError, type Frame } from '../client/index.js';
 import { createPainter, fitRect, type Painter } from './painter.js';
+import { releaseFrame } from './worker-input.js';
 import type { ForwardedEvents, FromWorker, ToWorker } from './worker-protocol.js';
 
 interface WorkerScope {
@@ -44,11 +45,13 @@ function onClientFrame(frame: Frame): void {
 }
 
 function createClient(options: ToWorker & { type: 'client-create' }): void {
-  const created = new FrameStreamClient({ ...options.options, autoConnect: false });
+  // The main thread applies the input FPS cap before a frame crosses, so
+  // frames it let through are not capped twice against a later clock.
+  const created = new FrameStreamClient({ ...options.options, autoConnect: false, maxInputFps: Infinity });
   client = created;
   created.on('frame', onClientFrame);
   created.on('latency', (sample) => forward.latency && post({ type: 'client-event', event: 'latency', args: [sample] }));
-  for (const event of ['status', 'open', 'fps', 'metrics', 'source', 'reconnecting', 'control', 'close'] as const) {
+  for (const event of ['status', 'open', 'fps', 'metrics', 'source', 'session', 'reconnecting', 'control', 'close'] as const) {
     created.on(event, (...args: unknown[]) => post({ type: 'client-event', event, args }));
   }
   created.on('error', (error) => {
@@ -106,6 +109,15 @@ function handle(msg: ToWorker): void {
       return;
     case 'client-forward':
       forward = msg.events;
+      return;
+    case 'client-send-frame':
+      // Encoded here, off the page's main thread; a frame the client
+      // refuses or drops is closed by it.
+      if (client) client.sendFrame(msg.frame, msg.options);
+      else releaseFrame(msg.frame);
+      return;
+    case 'client-set-params':
+      client?.setParams(msg.params);
       return;
   }
 }

@@ -7,11 +7,18 @@ import type {
   FrameStreamClientOptions,
   FrameStreamErrorCode,
   FrameStreamEvents,
+  InputFrameSource,
+  SendFrameOptions,
+  SendFrameResult,
 } from 'framestream/client';
-import { checkMaxFps, resolveUrl, serializeControlData } from '../client/options.js';
+import { checkSendFrameOptions } from '../client/encode.js';
+import { InputPacer } from '../client/input.js';
+import { checkMaxFps, CLIENT_DEFAULTS, resolveUrl, serializeControlData, serializeParams } from '../client/options.js';
+import { wallClockMs } from '../protocol/clock.js';
 import { SafeEmitter } from '../client/safe-emitter.js';
 import type { PaintHostProvider } from './renderer.js';
 import { WorkerHost } from './worker-host.js';
+import { releaseFrame, toWorkerFrame, type WorkerInputFrame } from './worker-input.js';
 import type { FromWorker, ToWorker, WorkerClientOptions } from './worker-protocol.js';
 
 /**
@@ -22,7 +29,17 @@ export interface StreamClient
   extends EventEmitter<FrameStreamEvents>,
     Pick<
       FrameStreamClient,
-      'status' | 'connect' | 'disconnect' | 'destroy' | 'setMaxFps' | 'send' | 'getStats' | 'subscribe' | 'getSnapshot'
+      | 'status'
+      | 'connect'
+      | 'disconnect'
+      | 'destroy'
+      | 'setMaxFps'
+      | 'send'
+      | 'sendFrame'
+      | 'setParams'
+      | 'getStats'
+      | 'subscribe'
+      | 'getSnapshot'
     > {}
 
 type EventName = EventEmitter.EventNames<FrameStreamEvents>;
@@ -42,8 +59,13 @@ const FUNCTION_OPTIONS = ['WebSocket', 'reconnectPolicy', 'random'] as const;
  *   listens for them, and a `frame` then costs a copy of the JPEG; listen to
  *   them only when needed.
  * - `getStats()` is as of the last snapshot (at most `fpsInterval` old).
- * - `setMaxFps` and `send` return whether a framestream.v1 connection was up
- *   as last reported, since the worker sends asynchronously.
+ * - `setMaxFps`, `send` and `setParams` return whether a framestream.v1
+ *   connection was up as last reported, since the worker sends asynchronously.
+ * - `sendFrame` checks its argument, the session (as last reported) and
+ *   the input FPS cap here, then moves the frame to the worker, which
+ *   encodes it there and applies the in-flight limit: it returns `'sent'`
+ *   for a frame handed over (the worker may still keep it waiting or
+ *   replace it, and closes what it does not send), `'dropped'` or `false`.
  * - Options that are functions (`WebSocket`, `reconnectPolicy`, `random`)
  *   cannot cross to a worker: {@link WorkerFrameStreamClient.start} returns
  *   `null` for them, as it does where workers are unavailable.
@@ -68,6 +90,8 @@ export class WorkerFrameStreamClient extends SafeEmitter implements PaintHostPro
   private wantConnected = false;
   private maxFps: number | null;
   private forwarding = { frame: false, latency: false };
+  /** The input FPS cap, applied before a frame crosses to the worker. */
+  private readonly pacer: InputPacer;
   private destroyed = false;
 
   /**
@@ -96,6 +120,7 @@ export class WorkerFrameStreamClient extends SafeEmitter implements PaintHostPro
     this.host = host;
     this.snapshot = snapshot;
     this.maxFps = checkMaxFps(options.maxFps);
+    this.pacer = new InputPacer(options.maxInputFps ?? CLIENT_DEFAULTS.maxInputFps);
     host.onMessage((msg) => this.onWorkerMessage(msg));
     host.whenSettled(
       () => {},
@@ -155,6 +180,46 @@ export class WorkerFrameStreamClient extends SafeEmitter implements PaintHostPro
     return this.framedAndConnected();
   }
 
+  sendFrame(frame: InputFrameSource, options?: SendFrameOptions): SendFrameResult {
+    if (this.inner) return this.inner.sendFrame(frame, options);
+    const opts = checkSendFrameOptions(options);
+    const prepared = toWorkerFrame(frame);
+    const session = this.snapshot.session;
+    const release = () => 'frame' in prepared && releaseFrame(prepared.frame);
+    if (!(this.host && this._status === 'connected' && session?.state === 'active' && !session.spectator)) {
+      release();
+      return false;
+    }
+    if (!this.pacer.due(performance.now())) {
+      release();
+      return 'dropped';
+    }
+    const sendOptions: SendFrameOptions = { ...opts, captureTime: opts.captureTime ?? wallClockMs() };
+    const post = (out: WorkerInputFrame, transfer: Transferable[]) => {
+      if (this.inner) return void this.inner.sendFrame(out, sendOptions);
+      if (!this.host) return releaseFrame(out);
+      this.post({ type: 'client-send-frame', frame: out, options: sendOptions }, transfer);
+    };
+    if ('frame' in prepared) {
+      post(prepared.frame, prepared.transfer);
+    } else {
+      // Read now, as the canvas is at this moment; a canvas cannot cross.
+      createImageBitmap(prepared.canvas).then(
+        (bitmap) => post(bitmap, [bitmap]),
+        (cause: unknown) => this.emitSafe('error', new FrameStreamError('ERR_ENCODE_FAILED', `Could not read the canvas: ${String(cause)}`)),
+      );
+    }
+    return 'sent';
+  }
+
+  setParams(params: Record<string, unknown>): boolean {
+    if (this.inner) return this.inner.setParams(params);
+    serializeParams(params); // checked here: a TypeError belongs to the caller
+    this.post({ type: 'client-set-params', params });
+    const session = this.snapshot.session;
+    return this.framedAndConnected() && !!session && session.state !== 'ended' && !session.spectator;
+  }
+
   getStats(): ClientStats {
     if (this.inner) return this.inner.getStats();
     return { ...this.snapshot.stats, status: this._status };
@@ -196,12 +261,12 @@ export class WorkerFrameStreamClient extends SafeEmitter implements PaintHostPro
     return result;
   }
 
-  private post(msg: ToWorker): void {
-    if (!this.inner) this.host?.post(msg);
+  private post(msg: ToWorker, transfer: Transferable[] = []): void {
+    if (!this.inner) this.host?.post(msg, transfer);
   }
 
   private framedAndConnected(): boolean {
-    return this._status === 'connected' && this.snapshot.stats.framed === true;
+    return (this._status === 'connected' || this._status === 'queued') && this.snapshot.stats.framed === true;
   }
 
   private onWorkerMessage(msg: FromWorker): void {
@@ -233,7 +298,7 @@ export class WorkerFrameStreamClient extends SafeEmitter implements PaintHostPro
     const inner = new FrameStreamClient({ ...this.options, autoConnect: false, maxFps: this.maxFps ?? undefined });
     this.inner = inner;
     this.host = null;
-    for (const event of ['status', 'open', 'frame', 'fps', 'latency', 'metrics', 'source', 'reconnecting', 'control', 'error', 'close'] as const) {
+    for (const event of ['status', 'open', 'frame', 'fps', 'latency', 'metrics', 'source', 'session', 'reconnecting', 'control', 'error', 'close'] as const) {
       inner.on(event, (...args: unknown[]) => {
         if (event === 'status') this._status = args[0] as ClientStatus;
         (this.emitSafe as (event: string, ...args: unknown[]) => void)(event, ...args);

@@ -1,5 +1,6 @@
-import type { ClientSnapshot, FrameStreamClientOptions } from 'framestream/client';
+import type { ClientSnapshot, FrameStreamClientOptions, SendFrameOptions } from 'framestream/client';
 import type { FitMode, PainterStats } from './painter.js';
+import type { WorkerInputFrame } from './worker-input.js';
 
 /**
  * Messages between the main thread and the framestream worker
@@ -31,7 +32,11 @@ export type ToWorker =
   | { type: 'client-set-max-fps'; fps: number | null }
   /** `json` is already checked and serialised on the main thread. */
   | { type: 'client-send'; json: string }
-  | { type: 'client-forward'; events: ForwardedEvents };
+  | { type: 'client-forward'; events: ForwardedEvents }
+  /** An input frame for `sendFrame`, already checked and past the FPS cap; pixels were transferred. */
+  | { type: 'client-send-frame'; frame: WorkerInputFrame; options: SendFrameOptions }
+  /** A `params` message, checked and serialised on the main thread. */
+  | { type: 'client-set-params'; params: Record<string, unknown> };
 
 export type FromWorker =
   | { type: 'ready' }
