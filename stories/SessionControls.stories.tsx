@@ -1,6 +1,6 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { useEffect, useState } from 'react';
-import { CameraInput, Controls, StreamCanvas, type SessionInfo } from '../src/react/index.js';
+import { CameraInput, Controls, StreamCanvas } from '../src/react/index.js';
 import { syntheticCamera } from './support/fakeCamera.js';
 import { useFakeStream } from './support/fakeStream.js';
 
@@ -24,7 +24,7 @@ function SessionDemo({ session }: { session: 'queued' | 'active' | 'ended' }) {
         status={stream.status}
         metrics={stream.metrics}
         failure={stream.snapshot.failure}
-        session={(stream.snapshot as { session?: SessionInfo | null }).session ?? null}
+        session={stream.snapshot.session}
         onConnect={stream.connect}
         onDisconnect={stream.disconnect}
         onParamsChange={stream.client.setParams}

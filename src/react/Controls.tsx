@@ -93,8 +93,7 @@ export interface ControlsProps {
 const DEFAULT_FPS_OPTIONS = [null, 60, 30, 15, 10, 5, 1] as const;
 const DEFAULT_POSITION: Point = { x: 16, y: 16 };
 
-// 'queued': waiting for a session of an interactive stream.
-const STATUS_TEXT: Record<ClientStatus | 'queued', string> = {
+const STATUS_TEXT: Record<ClientStatus, string> = {
   disconnected: 'Disconnected',
   queued: 'Queued',
   connecting: 'Connecting…',
@@ -212,7 +211,7 @@ export function Controls(props: ControlsProps) {
   const sessionEnded = session?.state === 'ended' && (failed || status === 'disconnected');
   const canConnect = !!onConnect && (status === 'disconnected' || failed);
   const canDisconnect =
-    !!onDisconnect && (status === 'connecting' || status === 'connected' || status === 'reconnecting' || (status as string) === 'queued');
+    !!onDisconnect && (status === 'connecting' || status === 'connected' || status === 'reconnecting' || status === 'queued');
 
   return (
     <section

@@ -36,10 +36,6 @@ export interface FakeStreamOptions {
 /** Why the fake's session ended, as the server words a time limit. */
 export const SESSION_TIME_LIMIT = 'Session time limit (120 s) reached';
 
-/** Fields newer clients report in their snapshots (sessions); spread in, so older types do not object. */
-const SESSION_STATS = { roundTrip: null, inputInFlight: 0 };
-const NO_SESSION = { session: null };
-const QUEUED = 'queued' as string as ClientStatus;
 
 /** The stand-in's source rate, like the playground's streams. */
 const SOURCE_FPS = 30;
@@ -90,7 +86,7 @@ export class FakeStream extends EventEmitter<{ frame: (frame: { data: Uint8Array
     this.setStatus('connecting');
     if (this.options.hold) return;
     this.later(600, () => {
-      if (this.options.session === 'queued') return this.setSession(QUEUED, { state: 'queued', position: 2, id: null, expiresAt: null, spectator: false, reason: null });
+      if (this.options.session === 'queued') return this.setSession('queued', { state: 'queued', position: 2, id: null, expiresAt: null, spectator: false, reason: null });
       if (this.options.session === 'ended') {
         return this.setSession('error', { state: 'ended', position: null, id: 'k3f9', expiresAt: null, spectator: false, reason: SESSION_TIME_LIMIT });
       }
@@ -112,7 +108,7 @@ export class FakeStream extends EventEmitter<{ frame: (frame: { data: Uint8Array
   /** Like the client's: counts the frame and lets go of it. */
   sendFrame = (frame: InputFrameSource): 'sent' | false => {
     if ('close' in frame && typeof frame.close === 'function') frame.close();
-    if ((this.snapshot as { session?: SessionInfo | null }).session?.state !== 'active') return false;
+    if (this.snapshot.session?.state !== 'active') return false;
     this.framesSent++;
     return 'sent';
   };
@@ -165,7 +161,7 @@ export class FakeStream extends EventEmitter<{ frame: (frame: { data: Uint8Array
     const roundTrip = this.options.session === 'active' ? { p50: 62 + Math.random() * 8, p95: 80 + Math.random() * 10 } : null;
     const stats: ClientStats = {
       ...this.snapshot.stats,
-      ...{ roundTrip },
+      roundTrip,
       framesReceived: this.received,
       framesCapped: this.capped,
       bytesReceived: this.bytes,
@@ -209,8 +205,8 @@ export class FakeStream extends EventEmitter<{ frame: (frame: { data: Uint8Array
   private setSession(status: ClientStatus, session: SessionInfo): void {
     this.setStatus(status);
     const failure: ConnectionFailure | null =
-      session.state === 'ended' ? { code: 'ERR_SESSION_TIMEOUT' as ConnectionFailure['code'], message: session.reason ?? '', url: UNREACHABLE.url, closeCode: 4408 } : null;
-    this.replace({ ...this.snapshot, ...{ session }, failure: failure ?? this.snapshot.failure });
+      session.state === 'ended' ? { code: 'ERR_SESSION_TIMEOUT', message: session.reason ?? '', url: UNREACHABLE.url, closeCode: 4408 } : null;
+    this.replace({ ...this.snapshot, session, failure: failure ?? this.snapshot.failure });
   }
 
   private later(ms: number, fn: () => void): void {
@@ -262,11 +258,12 @@ function makeSnapshot(status: ClientStatus, failure: ConnectionFailure): ClientS
       reconnectAttempt: status === 'reconnecting' ? 3 : 0,
       stream: null,
       framed: null,
-      ...SESSION_STATS,
+      roundTrip: null,
+      inputInFlight: 0,
     },
     failure: status === 'error' ? failure : null,
     source: null,
-    ...NO_SESSION,
+    session: null,
   };
 }
 
