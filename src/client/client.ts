@@ -410,10 +410,11 @@ export class FrameStreamClient extends SafeEmitter {
       this.refreshSnapshot();
     },
     session: (msg) => {
-      if (this.interactive.onSession(msg)) this.emitSafe('session', this.interactive.session.current);
-      if (msg.state === 'ended') return this.refreshSnapshot();
-      if (!this.established) return this.establish();
-      this.setStatus(this.interactive.session.queued ? 'queued' : 'connected');
+      const changed = this.interactive.onSession(msg);
+      // Status first: a `session` listener that sends a frame on `active` finds the client connected.
+      if (msg.state !== 'ended' && !this.established) this.establish();
+      else if (msg.state !== 'ended') this.setStatus(this.interactive.session.queued ? 'queued' : 'connected');
+      if (changed) this.emitSafe('session', this.interactive.session.current);
       this.refreshSnapshot();
     },
     inputAck: (seq) => this.interactive.onInputAck(seq),

@@ -196,6 +196,9 @@ describe('FrameStreamClient on an interactive stream', () => {
       const second = makeClient(host);
       const statuses: string[] = [];
       second.on('status', (s) => statuses.push(s));
+      // The status is already the session's when its event comes.
+      const atSession: [string | undefined, string][] = [];
+      second.on('session', (s) => atSession.push([s?.state, second.status]));
       second.connect();
       await waitUntil(() => second.status === 'queued', 'the second client queued');
       expect(sessionOf(second)).toMatchObject({ state: 'queued', position: 1, id: null });
@@ -204,6 +207,10 @@ describe('FrameStreamClient on an interactive stream', () => {
       first.disconnect();
       await activeSession(second);
       expect(statuses).toEqual(['connecting', 'queued', 'connected']);
+      expect(atSession).toEqual([
+        ['queued', 'queued'],
+        ['active', 'connected'],
+      ]);
       expect(first.getSnapshot().session).toBeNull();
     });
   });
