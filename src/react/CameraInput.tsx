@@ -93,8 +93,12 @@ export function CameraInput(props: CameraInputProps) {
         <p role="status" aria-live="polite" className="fs-camera-state" data-testid="camera-state">
           <span aria-hidden="true" className="fs-camera-dot" />
           {STATE_TEXT[state]}
-          {state === 'running' && <span className="fs-camera-sub">{sending ? ` · sending ${camera.width}×${camera.height}` : ' · waiting for a session'}</span>}
         </p>
+        {state === 'running' && (
+          <p className="fs-camera-sub" data-testid="camera-sending">
+            {sending ? `Sending ${camera.width}×${camera.height}, ${camera.fps} fps` : 'Waiting for a session'}
+          </p>
+        )}
         {(DETAIL[state] || (state === 'error' && error)) && (
           <p className="fs-camera-detail" data-testid="camera-detail">
             {state === 'error' ? error?.message : DETAIL[state]}

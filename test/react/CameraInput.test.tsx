@@ -170,10 +170,11 @@ describe('CameraInput', () => {
       await act(async () => {});
       await act(() => vi.advanceTimersByTimeAsync(1000));
       expect(client.sent).toEqual([]);
-      expect(screen.getByTestId('camera-state').textContent).toContain('waiting for a session');
+      expect(screen.getByTestId('camera-sending').textContent).toBe('Waiting for a session');
 
       act(() => client.setSession(ACTIVE));
       await act(() => vi.advanceTimersByTimeAsync(1000));
+      expect(screen.getByTestId('camera-sending').textContent).toBe('Sending 320×240, 10 fps');
       // The stream's hello said 10 fps and 320×240.
       expect(client.sent.length).toBeGreaterThanOrEqual(9);
       expect(client.sent.length).toBeLessThanOrEqual(11);

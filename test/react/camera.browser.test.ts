@@ -129,7 +129,7 @@ describe('CameraInput in Chromium with a fake camera', () => {
   it('runs, showing the camera in its preview', async () => {
     await expect.poll(() => cameraState(page), { timeout: 15_000 }).toBe('running');
     await expect.poll(() => page.getByTestId('camera-preview').evaluate((v: HTMLVideoElement) => v.videoWidth), { timeout: 10_000 }).toBeGreaterThan(0);
-    expect(await page.getByTestId('camera-state').textContent()).toContain('sending 320×240');
+    expect(await page.getByTestId('camera-sending').textContent()).toBe('Sending 320×240, 10 fps');
   });
 
   it('sends VideoFrames at about the fps asked for, at the stream size', async () => {
