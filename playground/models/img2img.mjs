@@ -53,6 +53,9 @@ function hueRotate(degrees) {
 }
 const times = (a, b) => a.map((row) => b[0].map((_, j) => row.reduce((sum, v, k) => sum + v * b[k][j], 0)));
 
+// Four levels per channel (0, 85, 170, 255), looked up rather than computed.
+const POSTER = Uint8Array.from({ length: 256 }, (_, v) => Math.round(v / 85) * 85);
+
 const NEON = times(hueRotate(120), saturate(2.6));
 const DREAM = times(hueRotate(30), saturate(1.7));
 
@@ -111,16 +114,18 @@ export const STYLES = {
   blur: (px, info) => toRaw(raw(px, info).blur(8)),
   posterize: async (px, info) => {
     const out = Buffer.allocUnsafe(px.length);
-    // Four levels per channel: 0, 85, 170, 255.
-    for (let i = 0; i < px.length; i++) out[i] = Math.round(px[i] / 85) * 85;
+    for (let i = 0; i < px.length; i++) out[i] = POSTER[px[i]];
     return { data: out, info };
   },
   original: async (px, info) => ({ data: px, info }),
   dream: async (px, info) => {
     const { data, info: out } = await toRaw(raw(px, info).recomb(DREAM));
     const gain = vignette(out.width, out.height);
-    for (let p = 0, i = 0; p < gain.length; p++) {
-      for (let c = 0; c < out.channels; c++, i++) data[i] = (data[i] * gain[p]) >> 8;
+    for (let p = 0, i = 0; p < gain.length; p++, i += 3) {
+      const g = gain[p];
+      data[i] = (data[i] * g) >> 8;
+      data[i + 1] = (data[i + 1] * g) >> 8;
+      data[i + 2] = (data[i + 2] * g) >> 8;
     }
     return { data, info: out };
   },

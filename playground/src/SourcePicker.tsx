@@ -13,13 +13,13 @@ export interface SourcePickerProps {
  * three choices (two built-in sources and the external producer) and all
  * should be visible at once.
  *
- * It sits in the top-right corner, beside the Controls panel in the top-left.
- * Below Tailwind's `sm` breakpoint (640 px) the two no longer fit side by
- * side: the panel is 288 px wide and would cover the picker (at 390 px it hid
- * the Noise button), so on narrow screens the picker moves to the bottom edge,
- * full width, where a thumb reaches it and the panel does not. Below 360 px
- * the three buttons need the whole width: the "Source" label is then left to
- * screen readers.
+ * It sits in the Dock, in the top-right corner beside the Controls panel in
+ * the top-left. Below Tailwind's `sm` breakpoint (640 px) the two no longer
+ * fit side by side: the panel is 288 px wide and would cover the picker (at
+ * 390 px it hid the Noise button), so on narrow screens the Dock moves to the
+ * bottom edge, full width, where a thumb reaches it and the panel does not.
+ * Below 360 px the three buttons need the whole width: the "Source" label is
+ * then left to screen readers.
  */
 export function SourcePicker({ value, onChange }: SourcePickerProps) {
   return (
@@ -27,7 +27,7 @@ export function SourcePicker({ value, onChange }: SourcePickerProps) {
       value={value}
       onChange={onChange}
       data-testid="source-picker"
-      className="fixed inset-x-4 bottom-[max(1rem,env(safe-area-inset-bottom))] z-40 flex items-center justify-between max-[359px]:justify-center gap-3 rounded-2xl border border-sage-300/20 bg-black/45 py-2 pr-2 pl-4 shadow-2xl shadow-black/70 backdrop-blur-xl sm:inset-x-auto sm:top-4 sm:right-4 sm:bottom-auto sm:justify-start"
+      className="flex items-center justify-between max-[359px]:justify-center gap-3 rounded-2xl border border-sage-300/20 bg-black/45 py-2 pr-2 pl-4 shadow-2xl shadow-black/70 backdrop-blur-xl sm:justify-start"
     >
       <Label className="text-[10px] font-medium tracking-wider text-sage-400 uppercase max-[359px]:sr-only">Source</Label>
       <div className="flex gap-1 rounded-lg bg-white/5 p-1">
