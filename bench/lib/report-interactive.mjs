@@ -74,9 +74,21 @@ export function interactive(r) {
     );
   }
   if (it.serverErrors) notes.push(`The server counted ${it.serverErrors} runtime error(s) during the figure.`);
-  const browser = it.browser?.measured
-    ? `Headless Chromium, camera capture → painted output: p50 ${fmt(it.browser.p50)} ms, p99 ${fmt(it.browser.p99)} ms.`
-    : `Headless Chromium, camera capture → painted output: ${it.browser?.reason ?? 'not run'}.`;
+  const b = it.browser;
+  const browser = [
+    `**In a browser.** Headless Chromium${b?.chromium ? ` ${b.chromium}` : ''} with its fake camera (\`--use-fake-device-for-media-stream --use-fake-ui-for-media-stream\`, a generated test pattern) runs bench/browser/interactive-page.jsx: the package’s \`CameraInput\` sending through a main-thread \`FrameStreamClient\` (\`useFrameStream({ thread: 'main' })\`; the worker client cannot send camera frames yet) to one framestream (generator) session, and \`StreamCanvas\` painting the answers. The client stamps capture when \`CameraInput\` hands a camera frame to \`sendFrame\`, and reports each output answering one of its inputs with \`roundTripMs\` (capture → receipt, one clock); the page adds the time from that receipt to the canvas’s next paint. After ${c.warmupS} s from the first painted answer, ${fmt(b?.seconds ?? 2 * c.windowS, 0)} s are measured, with the Node clients above closed.`,
+    '',
+    b?.measured
+      ? table(
+          ['', 'value'],
+          [
+            ['answered frames painted (per second)', `${b.frames} (${fmt(b.fps)})`],
+            ['capture → painted p50 / p99 (ms)', `${fmt(b.p50)} / ${fmt(b.p99)}`],
+            ['capture → received p50 (ms)', fmt(b.receivedP50)],
+          ],
+        )
+      : `Not measured: ${String(b?.reason ?? 'not run').replace(/^not measured: /, '')}.`,
+  ].join('\n');
   return [
     head,
     '',
