@@ -123,6 +123,18 @@ const PLAYGROUND_SHOTS = [
     name: 'playground-phone',
     viewport: { width: 390, height: 844 },
   },
+  {
+    // The img2img view: Chromium's fake camera (a green picture with a
+    // turning pacman and a clock) through the model, in the neon look.
+    name: 'playground-img2img',
+    viewport: { width: 1024, height: 640 },
+    path: '/?view=img2img',
+    async before(page) {
+      await page.getByTestId('prompt-input').fill('neon');
+      await page.getByTestId('prompt-input').press('Enter');
+      await page.waitForTimeout(1500);
+    },
+  },
 ];
 
 async function playgroundShots(browser) {
@@ -131,7 +143,7 @@ async function playgroundShots(browser) {
     for (const shot of PLAYGROUND_SHOTS.filter((s) => s.name.includes(only))) {
       const context = await browser.newContext({ viewport: shot.viewport });
       const page = await context.newPage();
-      await page.goto(`${playground.url}/?source=pattern`);
+      await page.goto(`${playground.url}${shot.path ?? '/?source=pattern'}`);
       await page.getByTestId('connect-button').click();
       await paintedFrames(page, 60);
       await liveFigures(page);
@@ -212,7 +224,16 @@ async function storyShots(browser) {
 mkdirSync(OUT, { recursive: true });
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--no-first-run',
+    // The img2img shot's camera: Chromium's own test picture, allowed without a prompt.
+    '--use-fake-device-for-media-stream',
+    '--use-fake-ui-for-media-stream',
+  ],
 });
 try {
   await playgroundShots(browser);
