@@ -64,6 +64,7 @@ const PRESETS = {
     ingestRounds: 3,
     ingestViewers: 50,
     sessions: [1, 2, 4, 8, 12, 16],
+    oneSessionRounds: 5,
   },
   quick: {
     ladder: [1, 10, 50, 100],
@@ -80,6 +81,7 @@ const PRESETS = {
     ingestRounds: 1,
     ingestViewers: 50,
     sessions: [1, 4, 8],
+    oneSessionRounds: 3,
   },
 };
 
@@ -264,7 +266,7 @@ async function main() {
     runIngest({ rounds: c.ingestRounds, warmupS: c.warmupS, windowS: c.windowS, viewers: c.ingestViewers, loadgenProcs: c.loadgenProcs, log }),
   );
   await run('interactive', 'Figure 9: interactive sessions', () =>
-    runInteractive({ sessions: c.sessions, warmupS: c.warmupS, windowS: c.windowS, log }),
+    runInteractive({ sessions: c.sessions, oneSessionRounds: c.oneSessionRounds, warmupS: c.warmupS, windowS: c.windowS, log }),
   );
 
   const soakPath = join(RESULTS, 'soak.json');

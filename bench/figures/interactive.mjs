@@ -17,12 +17,12 @@ const DRAIN_MS = 500;
 const ALWAYS = [1, 4, 8];
 
 /**
- * One step: `n` sessions on one path capture at 30 FPS for a warm-up, then
- * the frames captured during `windowS` are the window's; after a drain each
- * client accounts for its own frames. The server's CPU is read at both ends
- * of the window.
+ * One window of `n` sessions on one path: they capture at 30 FPS for a
+ * warm-up, then the frames captured during `windowS` are the window's;
+ * after a drain each client accounts for its own frames. The server's CPU
+ * is read at both ends of the window.
  */
-async function measureStep({ server, client, kind, n, warmupS, windowS }) {
+async function measureWindow({ server, client, kind, n, warmupS, windowS }) {
   const opened = await client.call('open', { port: server.port, kind, count: n });
   try {
     await client.call('start');
@@ -34,31 +34,48 @@ async function measureStep({ server, client, kind, n, warmupS, windowS }) {
     const w = await client.call('endWindow');
     await sleep(DRAIN_MS);
     const { sessions } = await client.call('collect');
-    const step = summarizeStep(n, sessions);
-    const parts = sessions.flatMap((s) => s.parts);
-    const part = (i) => median(parts.map((p) => p[i]).filter((x) => typeof x === 'number'));
-    const sum = (k) => sessions.reduce((a, s) => a + (s[k] ?? 0), 0);
-    return {
-      ...step,
-      seconds: w.seconds,
-      inputBytes: opened.inputBytes,
-      sent: sum('sent'),
-      replaced: sum('replaced'),
-      clientErrors: sum('errors'),
-      closed: sessions.filter((s) => s.closed).length,
-      // Medians of the round trip's parts over the answered frames.
-      uplinkP50: part(0),
-      waitP50: part(1),
-      modelP50: part(2),
-      downlinkP50: part(3),
-      serverCpuPerSecond: (s1.cpuMs - s0.cpuMs) / w.seconds,
-      clientCpuPerSecond: w.clientCpuMs / w.seconds,
-    };
+    return { sessions, seconds: w.seconds, inputBytes: opened.inputBytes, serverCpuMs: s1.cpuMs - s0.cpuMs, clientCpuMs: w.clientCpuMs };
   } finally {
     await client.call('close');
     // Sessions end when their viewer leaves; let the server settle.
     await sleep(200);
   }
+}
+
+/**
+ * One step: `rounds` windows of `n` fresh sessions each, pooled. A
+ * session's schedule falls anywhere against its client's camera clock, and
+ * with the generator that alone moves a session's round trip by up to a
+ * frame interval; fresh sessions sample that instead of one draw of it.
+ */
+async function measureStep({ server, client, kind, n, rounds, warmupS, windowS }) {
+  const windows = [];
+  for (let r = 0; r < rounds; r++) windows.push(await measureWindow({ server, client, kind, n, warmupS, windowS }));
+  const sessions = windows.flatMap((w) => w.sessions);
+  const step = summarizeStep(n, sessions, rounds * n);
+  const parts = sessions.flatMap((s) => s.parts);
+  const part = (i) => median(parts.map((p) => p[i]).filter((x) => typeof x === 'number'));
+  const sum = (k) => sessions.reduce((a, s) => a + (s[k] ?? 0), 0);
+  const seconds = windows.reduce((a, w) => a + w.seconds, 0);
+  return {
+    ...step,
+    rounds,
+    seconds,
+    inputBytes: windows[0].inputBytes,
+    sent: sum('sent'),
+    replaced: sum('replaced'),
+    clientErrors: sum('errors'),
+    closed: sessions.filter((s) => s.closed).length,
+    // Medians of the round trip's parts over the answered frames.
+    uplinkP50: part(0),
+    waitP50: part(1),
+    modelP50: part(2),
+    downlinkP50: part(3),
+    // Each session's own median wait, the spread the rounds sample.
+    sessionWaitP50s: sessions.map((s) => median(s.parts.map((p) => p[1]).filter((x) => typeof x === 'number'))),
+    serverCpuPerSecond: windows.reduce((a, w) => a + w.serverCpuMs, 0) / seconds,
+    clientCpuPerSecond: windows.reduce((a, w) => a + w.clientCpuMs, 0) / seconds,
+  };
 }
 
 /**
@@ -96,7 +113,8 @@ export function browserReadiness(root = ROOT) {
  * (each path at each step, rotating which goes first) and stop climbing
  * a path above 8 sessions once it has failed to hold 29 FPS per session
  * twice in a row.
- * @param {{ sessions: number[], warmupS: number, windowS: number, log: (s: string) => void }} config
+ * The 1-session step is `oneSessionRounds` windows of a fresh session each.
+ * @param {{ sessions: number[], oneSessionRounds?: number, browserSeconds?: number, warmupS: number, windowS: number, log: (s: string) => void }} config
  */
 export async function runInteractive(config) {
   const result = { modelMs: MODEL_MS, model: 'sleep', framestream: { steps: [] }, push: { steps: [] }, baseline: { steps: [] }, browser: null, load: { start: os.loadavg()[0], end: null }, error: null };
@@ -113,7 +131,8 @@ export async function runInteractive(config) {
         // measured; above them, a path that missed two steps in a row is not
         // climbed further (it would only build a backlog).
         if (failures[kind] >= 2 && !ALWAYS.includes(n)) continue;
-        const s = await measureStep({ server, client, kind, n, warmupS: config.warmupS, windowS: config.windowS });
+        const rounds = n === 1 ? config.oneSessionRounds ?? 1 : 1;
+        const s = await measureStep({ server, client, kind, n, rounds, warmupS: config.warmupS, windowS: config.windowS });
         result[kind].steps.push(s);
         failures[kind] = s.minFps >= 29 ? 0 : failures[kind] + 1;
         result.inputBytes = s.inputBytes;

@@ -39,6 +39,7 @@ export declare function accountSession(
 export declare function summarizeStep(
   n: number,
   sessions: SessionAccount[],
+  expected?: number,
 ): {
   n: number;
   sessions: number;

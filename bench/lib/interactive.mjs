@@ -169,12 +169,14 @@ export function accountSession(captured, outputs, seconds) {
 }
 
 /**
- * One step of the ladder (n sessions on one path): round-trip percentiles
- * over every session's answered frames, and the slowest session's rate.
- * @param {number} n
+ * One step of the ladder (n sessions on one path, possibly several windows
+ * of them pooled): round-trip percentiles over every session's answered
+ * frames, and the slowest session's rate.
+ * @param {number} n sessions at once
  * @param {ReturnType<typeof accountSession>[]} sessions
+ * @param {number} [expected] sessions the step ran (n × windows)
  */
-export function summarizeStep(n, sessions) {
+export function summarizeStep(n, sessions, expected = n) {
   const roundTrips = sessions.flatMap((s) => s.roundTrips);
   const fps = sessions.map((s) => s.fps);
   const sum = (k) => sessions.reduce((a, s) => a + s[k], 0);
@@ -184,7 +186,7 @@ export function summarizeStep(n, sessions) {
     p50: median(roundTrips),
     p99: quantile(roundTrips, 0.99),
     // A session that never connected counts as 0 FPS, never as missing.
-    minFps: sessions.length === n && fps.length ? Math.min(...fps) : 0,
+    minFps: sessions.length === expected && fps.length ? Math.min(...fps) : 0,
     medianFps: median(fps),
     captured: sum('captured'),
     answered: sum('answered'),
