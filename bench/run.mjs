@@ -21,7 +21,7 @@ const RESULTS = join(ROOT, 'bench', 'results');
 
 const USAGE = `Usage: npm run bench -- [options]
 
-  (no option)          full run, about 16 minutes; writes docs/benchmarks.md
+  (no option)          full run, about 18 minutes; writes docs/benchmarks.md
   --quick              about a minute; writes bench/results/benchmarks-quick.md
   --soak               only the soak: 50 viewers for 10 minutes with reconnect
                        churn; adds its section to docs/benchmarks.md
