@@ -1,4 +1,4 @@
-// The interactive figure's server: one http.Server with two endpoints that
+// The interactive figure's server: one http.Server with three endpoints that
 // run the same model (bench/lib/interactive.mjs `fixedCost`: a 10 ms sleep,
 // then the input JPEG is the output) for each client:
 //
@@ -15,7 +15,7 @@
 //   output goes back as JSON text `{ seq, image: <base64 JPEG>, … }`. No
 //   flow control: nothing tells the client to slow down.
 //
-// Both stamp the same breakdown into every output, on the machine's wall
+// All three stamp the same breakdown into every output, on the machine's wall
 // clock (performance.timeOrigin + performance.now(), as the client reads
 // it): when the server received the input (`recvAt`), when the model took it
 // (`takenAt`), how long the model ran (`modelMs`) and when it finished
