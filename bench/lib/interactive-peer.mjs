@@ -66,7 +66,16 @@ class Client {
     await opened(this.ws);
     this.ws.on('error', () => {}); // the close that follows is recorded
     if (this.kind === 'baseline') this.activate();
-    await this.active;
+    // Bounded: a session the server never starts fails the step, not the run's clock.
+    let timer;
+    const late = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`session ${this.index} was not active within 15 s`)), 15_000);
+    });
+    try {
+      await Promise.race([this.active, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   onFrameStream(data, isBinary) {
