@@ -19,12 +19,14 @@ const root = resolve(__dirname, '../..');
 const ENTRY = `
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { CameraInput, Controls, useFrameStream } from ${JSON.stringify(resolve(root, 'src/react/index.ts'))};
+import { CameraInput, Controls, useFrameStream, WorkerFrameStreamClient } from ${JSON.stringify(resolve(root, 'src/react/index.ts'))};
 
 window.__outputs = 0;
 function App() {
-  const stream = useFrameStream({ url: '/ws/img2img/', autoConnect: true, thread: 'main', onFrame: () => window.__outputs++ });
+  const thread = new URLSearchParams(location.search).get('thread') ?? 'main';
+  const stream = useFrameStream({ url: '/ws/img2img/', autoConnect: true, thread, onFrame: () => window.__outputs++ });
   window.__stream = stream;
+  window.__inWorker = stream.client instanceof WorkerFrameStreamClient;
   return (
     <>
       <Controls stream={stream} />
@@ -93,14 +95,14 @@ afterAll(async () => {
   if (http) await closeServer(http);
 });
 
-async function openPage(): Promise<{ page: Page; problems: string[] }> {
+async function openPage(query = ''): Promise<{ page: Page; problems: string[] }> {
   const page = await chromium.browser.newPage();
   const problems: string[] = [];
   page.on('pageerror', (err) => problems.push(String(err)));
   page.on('console', (msg) => {
     if (msg.type() === 'error') problems.push(msg.text());
   });
-  await page.goto(base);
+  await page.goto(`${base}/${query}`);
   return { page, problems };
 }
 
@@ -163,6 +165,24 @@ describe('CameraInput and Controls on an interactive stream, in Chromium', () =>
     expect(secondId).not.toBe(firstId);
     await expect.poll(() => taken(secondId), { timeout: 15_000 }).toBeGreaterThan(3);
     expect(problems).toEqual([]);
+    // Left cleanly (a dropped socket would hold the session for its grace period).
+    await second.evaluate(() => (window as unknown as { __unmount(): void }).__unmount());
     await second.close();
+  });
+
+  it('sends through a socket in the worker (the hook\'s default) the same way', async () => {
+    const { page, problems } = await openPage('?thread=auto');
+    await expect.poll(() => sessionId(page), { timeout: 20_000 }).not.toBeNull();
+    expect(await read(page, 'window.__inWorker')).toBe(true);
+    const id = (await sessionId(page))!;
+    await expect.poll(() => taken(id), { timeout: 15_000 }).toBeGreaterThan(5);
+    await expect.poll(() => read<number>(page, 'window.__outputs'), { timeout: 10_000 }).toBeGreaterThan(5);
+    await expect
+      .poll(() => page.getByTestId('metric-round-trip').getAttribute('data-value'), { timeout: 10_000 })
+      .toMatch(/^\d+(\.\d+)?$/);
+    const { width, height } = await sharp(inputs.get(id)!.at(-1)!.data).metadata();
+    expect({ width, height }).toEqual({ width: 320, height: 240 });
+    expect(problems).toEqual([]);
+    await page.close();
   });
 });
