@@ -134,6 +134,25 @@ describe('the img2img view of the playground', () => {
       await close();
     });
 
+    it("adds the model delay the page picks to the model's time", async () => {
+      const { page, errors, close } = await track(openImg2img(browser, server));
+      await page.getByTestId('connect-button').click();
+      await waitFor(async () => (await page.getByTestId('camera-input').getAttribute('data-sending')) === 'true', 'camera frames to be sent');
+      await waitForMoreFrames(page, 3);
+      const inference = async () => Number(await page.getByTestId('metric-inference').getAttribute('data-value'));
+      await waitFor(async () => (await inference()) > 0, 'an inference time');
+      // A few ms of sharp, though a busy machine can stretch it.
+      expect(await inference()).toBeLessThan(400);
+      await page.getByTestId('model-delay').selectOption('500');
+      await waitFor(async () => (await inference()) >= 500, 'an inference time of 500 ms or more');
+      // The prompt sent after it keeps the delay: the page sends both together.
+      await prompt(page, 'sketch');
+      await waitForLook(page, 'grey', (l) => l.chroma < 8 && l.g > 60);
+      expect(await inference()).toBeGreaterThanOrEqual(500);
+      expect(errors).toEqual([]);
+      await close();
+    });
+
     it('releases the camera on Disconnect and stops painting', async () => {
       const { page, errors, close } = await track(openImg2img(browser, server));
       await page.getByTestId('connect-button').click();
@@ -183,6 +202,31 @@ describe('the img2img view of the playground', () => {
       // And it moves: the output keeps coming.
       await waitForMoreFrames(page, 10);
       expect(errors).toEqual([]);
+      await close();
+    });
+  });
+
+  describe('with a session time limit', () => {
+    let limited: PlaygroundProcess;
+    beforeAll(async () => {
+      limited = await startPlayground({ env: { FRAMESTREAM_SESSION_TIMEOUT_MS: '4000' } });
+    });
+    afterAll(async () => {
+      await limited?.stop();
+    });
+
+    it('shows the time left, then that the session ended and why, and lets the camera go', async () => {
+      const browser = await browserWith([...FAKE_CAMERA, ALLOW_CAMERA]);
+      const { page, close } = await track(openImg2img(browser, limited));
+      await page.getByTestId('connect-button').click();
+      await waitForStatus(page, 'connected');
+      const left = Number(await page.getByTestId('session-time-left').getAttribute('data-value'));
+      expect(left).toBeGreaterThan(0);
+      expect(left).toBeLessThanOrEqual(4);
+      await waitForMoreFrames(page, 3);
+      await page.getByTestId('session-ended').waitFor({ timeout: 20_000 });
+      expect(await page.getByTestId('session-reason').textContent()).toMatch(/time limit/i);
+      await waitFor(async () => (await cameraState(page)) === 'off', 'the camera to close');
       await close();
     });
   });
