@@ -127,8 +127,13 @@ function captureWithVideo(track: MediaStreamTrack, o: CaptureOptions): () => voi
     createImageBitmap(video, r.x, r.y, r.width, r.height, { resizeWidth: o.width, resizeHeight: o.height, resizeQuality: 'low' }).then(
       (bitmap) => {
         busy = false;
-        if (stopped) bitmap.close();
-        else o.send(bitmap, captureTime);
+        if (stopped) return bitmap.close();
+        try {
+          o.send(bitmap, captureTime);
+        } catch (error) {
+          stop();
+          o.onError?.(error);
+        }
       },
       (error: unknown) => {
         busy = false;
@@ -136,10 +141,12 @@ function captureWithVideo(track: MediaStreamTrack, o: CaptureOptions): () => voi
       },
     );
   }, 1000 / o.fps);
-  return () => {
+  function stop() {
+    if (stopped) return;
     stopped = true;
     clearInterval(timer);
     video.pause();
     video.srcObject = null;
-  };
+  }
+  return stop;
 }

@@ -206,6 +206,17 @@ export function useCamera(options: UseCameraOptions): UseCameraResult {
         // A dropped frame is closed here too, in case the client did not.
         if (result === 'dropped' || result === false) frame.close();
       },
+      // Capture stopped (a decode failed, the client threw): release the
+      // camera and say so, rather than look running. Try again reopens it.
+      onError: (error) => {
+        track.stop();
+        const message = error instanceof Error ? error.message : String(error);
+        setOpened((current) =>
+          current.stream?.getVideoTracks()[0] === track
+            ? { state: 'error', stream: null, error: new Error(`Sending camera frames failed: ${message}`) }
+            : current,
+        );
+      },
     });
     return stop;
   }, [sending, track, client, fps, width, height, quality]);

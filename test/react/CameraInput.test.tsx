@@ -203,6 +203,24 @@ describe('CameraInput', () => {
     });
   });
 
+  it('releases the camera and shows the error when the client refuses a frame by throwing', async () => {
+    vi.useFakeTimers();
+    const camera = fakeCamera();
+    const client = {
+      ...recordingClient(),
+      sendFrame: vi.fn(() => {
+        throw new TypeError('Expected `frame` to be JPEG bytes');
+      }),
+    };
+    render(<CameraInput client={client} getUserMedia={camera.open} fps={5} />);
+    await act(async () => {});
+    await act(() => vi.advanceTimersByTimeAsync(500));
+    expect(state()).toBe('error');
+    expect(screen.getByTestId('camera-detail').textContent).toBe('Sending camera frames failed: Expected `frame` to be JPEG bytes');
+    expect(camera.tracks[0]!.stop).toHaveBeenCalled();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   describe('on unmount', () => {
     it('stops the tracks and every timer, and sends nothing more', async () => {
       vi.useFakeTimers();
