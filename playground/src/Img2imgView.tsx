@@ -6,7 +6,6 @@ import {
   useFrameStream,
   type CameraState,
   type FitMode,
-  type SessionClient,
 } from '../../src/react/index.js';
 import { IMG2IMG_STREAM } from '../streams.mjs';
 import { Dock } from './Dock.js';
@@ -34,10 +33,10 @@ export interface Img2imgViewProps {
  * are all taken, the panel shows this viewer's place in line.
  */
 export function Img2imgView({ fit, onFitChange }: Img2imgViewProps) {
-  // The camera's frames are sent through the client, which for now needs
-  // the main thread (the worker client does not take input frames).
-  const frames = useFrameStream({ url: streamUrl(IMG2IMG_STREAM.path), thread: 'main' });
-  const client = frames.client as (typeof frames.client & SessionClient) | null;
+  // The default client lives in a worker: the camera's frames (and the
+  // pattern's) are encoded there, and the output is painted there too.
+  const frames = useFrameStream({ url: streamUrl(IMG2IMG_STREAM.path) });
+  const client = frames.client;
   const session = frames.snapshot?.session ?? null;
   const started = frames.status !== 'disconnected' && frames.status !== 'error';
   const sending = frames.status === 'connected' && session?.state === 'active' && !session.spectator;

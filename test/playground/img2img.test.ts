@@ -102,7 +102,7 @@ describe('the img2img view of the playground', () => {
     });
 
     it('sends the camera through the model and paints the processed camera frames, in the look the prompt names', async () => {
-      const { page, errors, close } = await track(openImg2img(browser, server));
+      const { page, errors, workers, close } = await track(openImg2img(browser, server));
       // The camera waits for Connect: nothing is asked for before the user starts.
       expect(await cameraState(page)).toBe('off');
       await page.getByTestId('connect-button').click();
@@ -114,6 +114,8 @@ describe('the img2img view of the playground', () => {
       );
       await waitForMoreFrames(page, 5);
       expect(await page.getByTestId('pattern-input').count()).toBe(0);
+      // The socket, the encoding of camera frames and the painting live in a worker.
+      expect(workers.length).toBeGreaterThan(0);
 
       // `original` sends the camera back as it is: the fake camera's green.
       await prompt(page, 'original');
