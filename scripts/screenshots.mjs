@@ -177,6 +177,14 @@ const STORY_SHOTS = [
   { name: 'stories-controls-capped', id: 'controls--connected-capped', clip: panel },
   { name: 'stories-controls-reconnecting', id: 'controls--reconnecting', clip: panel },
   { name: 'stories-controls-error', id: 'controls--error-state', clip: panel },
+  { name: 'stories-controls-in-a-session-interactive', id: 'controls-in-a-session--interactive', live: true, clip: panel },
+  {
+    name: 'stories-camerainput-running',
+    id: 'camerainput--running',
+    // The camera is a canvas captured as a MediaStream; wait until its frames go.
+    before: (page) => page.waitForSelector('[data-testid="camera-input"][data-sending="true"]'),
+    clip: (page) => page.getByTestId('camera-input').boundingBox(),
+  },
   { name: 'stories-streamcanvas-contain', id: 'streamcanvas--connected-contain', live: true, noPanel: true },
   { name: 'stories-error-boundary', id: 'playground--render-error', clip: (page) => page.getByRole('alert').boundingBox() },
 ];
