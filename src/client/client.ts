@@ -419,7 +419,7 @@ export class FrameStreamClient extends SafeEmitter {
     },
     inputAck: (seq) => this.interactive.onInputAck(seq),
     serverError: (code) => this.interactive.onServerError(code),
-    answered: (inputSeq, receivedTime) => this.interactive.onFrame(inputSeq, receivedTime),
+    answered: (inputSeq) => this.interactive.onFrame(inputSeq),
   };
 
   // ---- status and snapshot --------------------------------------------------

@@ -19,7 +19,7 @@ export interface SendFrameOptions {
   height?: number;
   /** JPEG quality for pixels, in (0, 1]. @default 0.8 */
   quality?: number;
-  /** When the frame was captured, ms since the epoch on this client's clock (for the round trip). @default now */
+  /** When the frame was captured, ms since the epoch from `Date.now()` (for the round trip). @default Date.now() */
   captureTime?: number;
 }
 

@@ -1,4 +1,4 @@
-import { FrameStreamError, wallClockMs, type SessionMessage, type StreamInfo } from '../protocol/index.js';
+import { FrameStreamError, type SessionMessage, type StreamInfo } from '../protocol/index.js';
 import { checkSendFrameOptions, JpegEncoder, toInputItem, type InputFrameSource, type SendFrameOptions } from './encode.js';
 import { InputFlow, InputPacer, type SendFrameResult } from './input.js';
 import { serializeParams } from './options.js';
@@ -47,6 +47,7 @@ export class Interactive {
     o: InteractiveOptions,
     private readonly host: InteractiveHost,
     private readonly now: () => number = () => performance.now(),
+    private readonly wallClock: () => number = () => Date.now(),
   ) {
     this.roundTrip = new RoundTrip(o.latencyWindow);
     this.pacer = new InputPacer(o.maxInputFps);
@@ -68,7 +69,7 @@ export class Interactive {
   /** See `FrameStreamClient.sendFrame`. */
   sendFrame(frame: InputFrameSource, options?: SendFrameOptions): SendFrameResult {
     const opts = checkSendFrameOptions(options);
-    const captureTime = opts.captureTime ?? wallClockMs();
+    const captureTime = opts.captureTime ?? Date.now();
     // Checked (and bytes copied) before anything is refused: a wrong
     // argument throws whatever the session is doing.
     const item = toInputItem(frame, opts, captureTime, this.encoder, this.inputSize());
@@ -107,10 +108,16 @@ export class Interactive {
     if (INPUT_REFUSALS.has(code)) this.flow.refused();
   }
 
-  /** An output frame arrived: which input it answers and, if it is the first answer to one of ours, the round trip. */
-  onFrame(inputSeq: unknown, receivedTime: number): { inputSeq: number | null; roundTripMs: number | null } {
+  /**
+   * An output frame arrived: which input it answers and, if it is the
+   * first answer to one of ours, the round trip. Both ends are read from
+   * `Date.now()`, the clock apps stamp camera frames with: the
+   * `performance` clock the latencies use can fall behind it by the time
+   * a laptop slept, which would skew a capture time taken from the other.
+   */
+  onFrame(inputSeq: unknown): { inputSeq: number | null; roundTripMs: number | null } {
     if (typeof inputSeq !== 'number' || !Number.isFinite(inputSeq)) return { inputSeq: null, roundTripMs: null };
-    return { inputSeq, roundTripMs: this.roundTrip.answered(inputSeq, receivedTime) };
+    return { inputSeq, roundTripMs: this.roundTrip.answered(inputSeq, this.wallClock()) };
   }
 
   /** The connection ended: nothing in flight will be acknowledged; the session itself may come back. */

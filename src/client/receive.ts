@@ -37,7 +37,7 @@ export interface Receiver {
   /** The server sent an `error` message with this code. */
   serverError(code: string): void;
   /** An output frame names the input it answers: returns that and the round trip. */
-  answered(inputSeq: unknown, receivedTime: number): { inputSeq: number | null; roundTripMs: number | null };
+  answered(inputSeq: unknown): { inputSeq: number | null; roundTripMs: number | null };
 }
 
 /**
@@ -80,7 +80,7 @@ function handleFrame(rx: Receiver, bytes: Uint8Array, receivedTime: number): voi
   const stats = rx.stats();
   const latencyMs = stats.recordFrame(meta.seq, bytes.byteLength, meta.captureTime, receivedTime);
   if (meta.metrics) rx.setSourceMetrics(meta.metrics);
-  const answer = rx.answered(meta.metrics?.inputSeq, receivedTime);
+  const answer = rx.answered(meta.metrics?.inputSeq);
   const frame: Frame = { ...meta, data: payload, receivedTime, latencyMs, ...answer };
   rx.emit('frame', frame);
   if (latencyMs !== null && rx.wantsLatency()) {

@@ -6,8 +6,8 @@ const REMEMBERED_INPUTS = 256;
 /**
  * The round trip of an interactive stream: from the moment an input frame
  * was captured (client clock) to the moment the output frame answering it
- * (its metrics name the input in `inputSeq`) arrived. Both ends are on this
- * client's clock, so no clock offset enters it.
+ * (its metrics name the input in `inputSeq`) arrived. Both ends are read
+ * from this client's `Date.now()`, so no clock offset enters it.
  *
  * Only the first output that answers an input counts: a model that sends
  * several frames per input, or keeps sending without new input, repeats

@@ -14,7 +14,6 @@ import type {
 import { checkSendFrameOptions } from '../client/encode.js';
 import { InputPacer } from '../client/input.js';
 import { checkMaxFps, CLIENT_DEFAULTS, resolveUrl, serializeControlData, serializeParams } from '../client/options.js';
-import { wallClockMs } from '../protocol/clock.js';
 import { SafeEmitter } from '../client/safe-emitter.js';
 import type { PaintHostProvider } from './renderer.js';
 import { WorkerHost } from './worker-host.js';
@@ -194,7 +193,7 @@ export class WorkerFrameStreamClient extends SafeEmitter implements PaintHostPro
       release();
       return 'dropped';
     }
-    const sendOptions: SendFrameOptions = { ...opts, captureTime: opts.captureTime ?? wallClockMs() };
+    const sendOptions: SendFrameOptions = { ...opts, captureTime: opts.captureTime ?? Date.now() };
     const post = (out: WorkerInputFrame, transfer: Transferable[]) => {
       if (this.inner) return void this.inner.sendFrame(out, sendOptions);
       if (!this.host) return releaseFrame(out);
