@@ -56,28 +56,44 @@ async function servePage(script) {
 }
 
 /**
- * One page, one session on `path`: `warmupS` after the first answered
+ * One page per client thread (`auto`, the default worker client, then
+ * `main`), one session each on `path`: `warmupS` after the first answered
  * frame, then the paints of `seconds`.
  * @param {{ port: number, path?: string, warmupS: number, seconds: number }} o
+ * @returns {Promise<{ auto: any, main: any }>}
  */
 export async function measureBrowser(o) {
   let pages;
   let browser;
+  const out = {};
   try {
     pages = await servePage(await bundlePage());
     browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: ARGS });
-    const context = await browser.newContext({ viewport: { width: 800, height: 560 }, permissions: ['camera'] });
+    for (const thread of ['auto', 'main']) out[thread] = await measurePage(browser, pages.port, thread, o);
+  } catch (err) {
+    for (const thread of ['auto', 'main']) out[thread] ??= { measured: false, reason: `failed: ${String(err?.message ?? err)}` };
+  } finally {
+    await browser?.close().catch(() => {});
+    await pages?.close();
+  }
+  return out;
+}
+
+async function measurePage(browser, pagePort, thread, o) {
+  let context;
+  try {
+    context = await browser.newContext({ viewport: { width: 800, height: 560 }, permissions: ['camera'] });
     const page = await context.newPage();
     const errors = [];
     page.on('pageerror', (e) => errors.push(String(e?.stack ?? e?.message ?? e)));
     const ws = `ws://127.0.0.1:${o.port}${o.path ?? INTERACTIVE_PATHS.framestream}`;
-    await page.goto(`http://127.0.0.1:${pages.port}/?ws=${encodeURIComponent(ws)}`);
+    await page.goto(`http://127.0.0.1:${pagePort}/?thread=${thread}&ws=${encodeURIComponent(ws)}`);
     const read = () => page.evaluate(() => ({ ...window.__probe, trips: window.__probe.trips.length }));
     const deadline = Date.now() + 30_000;
     let p = await read();
     while (p.answered === 0 || p.painted === 0) {
       if (Date.now() > deadline)
-        throw new Error(`no answered frame painted within 30 s (camera ${p.camera}, client ${p.status}${errors.length ? `, page error: ${errors[0]}` : ''})`);
+        throw new Error(`${thread} client: no answered frame painted within 30 s (camera ${p.camera}, client ${p.status}${errors.length ? `, page error: ${errors[0]}` : ''})`);
       await sleep(200);
       p = await read();
     }
@@ -92,6 +108,7 @@ export async function measureBrowser(o) {
     const received = end.received.slice(from);
     return {
       measured: true,
+      thread,
       chromium: browser.version(),
       frames: trips.length,
       answered: end.answered - start.answered,
@@ -104,9 +121,9 @@ export async function measureBrowser(o) {
       pageErrors: errors.length,
     };
   } catch (err) {
-    return { measured: false, reason: `failed: ${String(err?.message ?? err)}` };
+    return { measured: false, thread, reason: `failed: ${String(err?.message ?? err)}` };
   } finally {
-    await browser?.close().catch(() => {});
-    await pages?.close();
+    // The page's socket closes with it, which ends its session.
+    await context?.close().catch(() => {});
   }
 }

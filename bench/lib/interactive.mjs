@@ -240,7 +240,7 @@ export function interactiveTargets(it) {
   const b = it?.browser;
   out.push({
     figure: fig,
-    target: `Interactive: camera capture → painted output p50 ≤ model time + 50 ms (headless Chromium)`,
+    target: `Interactive: camera capture → painted output p50 ≤ model time + 50 ms (headless Chromium, the default worker client)`,
     measured: b?.measured ? `${f(b.p50)} ms vs ${f(modelMs + 50)} ms` : b?.reason ?? 'not run',
     met: b?.measured && b.p50 !== null ? b.p50 <= modelMs + 50 : null,
   });

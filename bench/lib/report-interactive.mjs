@@ -77,19 +77,25 @@ export function interactive(r) {
   }
   if (it.serverErrors) notes.push(`The server counted ${it.serverErrors} runtime error(s) during the figure.`);
   const b = it.browser;
+  const variants = [
+    ['worker client (default)', b],
+    ['main-thread client', it.browserMain],
+  ].filter(([, x]) => x?.measured);
+  const v = (f) => variants.map(([, x]) => f(x));
   const browser = [
-    `**In a browser.** Headless Chromium${b?.chromium ? ` ${b.chromium}` : ''} with its fake camera (\`--use-fake-device-for-media-stream --use-fake-ui-for-media-stream\`, a generated test pattern) runs bench/browser/interactive-page.jsx: the package’s \`CameraInput\` sending through a main-thread \`FrameStreamClient\` (\`useFrameStream({ thread: 'main' })\`; the worker client cannot send camera frames yet) to one framestream (generator) session, and \`StreamCanvas\` painting the answers. The client stamps capture when \`CameraInput\` hands a camera frame to \`sendFrame\`, and reports each output answering one of its inputs with \`roundTripMs\` (capture → receipt, one clock); the page adds the time from that receipt to the canvas’s next paint. After ${c.warmupS} s from the first painted answer, ${fmt(b?.seconds ?? 2 * c.windowS, 0)} s are measured, with the Node clients above closed.`,
+    `**In a browser.** Headless Chromium${b?.chromium ? ` ${b.chromium}` : ''} with its fake camera (\`--use-fake-device-for-media-stream --use-fake-ui-for-media-stream\`, a generated test pattern) runs bench/browser/interactive-page.jsx: the package’s \`CameraInput\` sending through \`useFrameStream\`’s client to one framestream (generator) session, and \`StreamCanvas\` painting the answers; once with the default client (a worker: socket, encode and paint off the main thread), once with \`thread: 'main'\`. The client stamps capture when \`CameraInput\` hands a camera frame to \`sendFrame\` and reports each output answering one of its inputs with \`roundTripMs\` (capture → receipt, one clock); the page adds the time from that \`frame\` event to the canvas’s next paint report, both on the page’s clock (with the worker client both arrive by \`postMessage\`, and listening to \`frame\` makes the worker copy each frame to the page). After ${c.warmupS} s from the first painted answer, ${fmt(b?.seconds ?? 2 * c.windowS, 0)} s are measured per page, with the Node clients above closed.`,
     '',
-    b?.measured
+    variants.length
       ? table(
-          ['', 'value'],
+          ['', ...variants.map(([name]) => name)],
           [
-            ['answered frames painted (per second)', `${b.frames} (${fmt(b.fps)})`],
-            ['capture → painted p50 / p99 (ms)', `${fmt(b.p50)} / ${fmt(b.p99)}`],
-            ['capture → received p50 (ms)', fmt(b.receivedP50)],
+            ['answered frames painted (per second)', ...v((x) => `${x.frames} (${fmt(x.fps)})`)],
+            ['capture → painted p50 / p99 (ms)', ...v((x) => `${fmt(x.p50)} / ${fmt(x.p99)}`)],
+            ['capture → received p50 (ms)', ...v((x) => fmt(x.receivedP50))],
           ],
         )
       : `Not measured: ${String(b?.reason ?? 'not run').replace(/^not measured: /, '')}.`,
+    ...[b, it.browserMain].filter((x) => x && !x.measured && variants.length).map((x) => `\n- The ${x.thread === 'main' ? 'main-thread' : 'worker'} client ${x.reason}.`),
   ].join('\n');
   return [
     head,
