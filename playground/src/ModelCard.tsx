@@ -14,8 +14,8 @@ export interface ModelCardProps {
 /**
  * What the model understands and how slow it is: the prompt's words, and a
  * delay the model adds to every frame to act like a real, slower model
- * (sent as the `delay` param). Left out below 640 px, where the output
- * has little room left between the panel and the Dock.
+ * (sent as the `delay` param). Left out below 640 px wide or 480 px high,
+ * where the output has little room left between the panel and the Dock.
  */
 export function ModelCard({ delay, onDelayChange }: ModelCardProps) {
   const id = useId();
@@ -23,7 +23,7 @@ export function ModelCard({ delay, onDelayChange }: ModelCardProps) {
     <section
       aria-label="Model"
       data-testid="model-card"
-      className="hidden w-full flex-col gap-1.5 rounded-2xl border border-sage-300/20 bg-black/45 px-3 py-2 text-xs text-sage-300 shadow-2xl shadow-black/70 backdrop-blur-xl sm:flex sm:w-80"
+      className="hidden w-full flex-col gap-1.5 rounded-2xl border border-sage-300/20 bg-black/45 px-3 py-2 text-xs text-sage-300 shadow-2xl shadow-black/70 backdrop-blur-xl sm:flex sm:w-80 [@media(max-height:480px)]:hidden"
     >
       <p>
         <span className="text-sage-400">Prompt words: </span>
