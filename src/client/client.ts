@@ -190,8 +190,9 @@ export class FrameStreamClient extends SafeEmitter {
 
   /**
    * Sets the session's parameters (`{ type: 'params', params }`, e.g. a
-   * prompt), replacing the previous ones. They are kept and sent again
-   * whenever a session becomes active (after a resume, or a new session).
+   * prompt), replacing the previous ones. They are kept and sent again on
+   * every connection once the server has placed this viewer (queued or
+   * active): after a resume, or to a new session.
    * Returns whether they reached the server now; throws a `TypeError` for
    * anything but a JSON-serialisable plain object.
    *

@@ -40,8 +40,10 @@ export class Interactive {
   private readonly flow: InputFlow;
   private readonly pacer: InputPacer;
   private readonly encoder = new JpegEncoder();
-  /** The last `setParams`, sent again whenever a session becomes active. */
+  /** The last `setParams`, sent again on every connection once the server placed this viewer. */
   private params: string | null = null;
+  /** The server said queued or active on this connection: it takes params now. */
+  private placed = false;
 
   constructor(
     o: InteractiveOptions,
@@ -84,7 +86,7 @@ export class Interactive {
     return this.flow.offer(item);
   }
 
-  /** See `FrameStreamClient.setParams`. */
+  /** See `FrameStreamClient.setParams`. Sent at once when the server has placed this viewer, else on the next connection that it does. */
   setParams(params: Record<string, unknown>): boolean {
     this.params = serializeParams(params);
     return this.sendParams();
@@ -92,10 +94,16 @@ export class Interactive {
 
   /** A `session` message; returns whether the session's state changed. */
   onSession(msg: SessionMessage): boolean {
-    const wasActive = this.session.current?.state === 'active';
     const changed = this.session.update(msg, this.host.clockOffsetMs());
-    if (msg.state === 'active' && !wasActive) this.sendParams();
-    if (msg.state === 'ended') this.flow.reset();
+    if (msg.state === 'ended') {
+      this.placed = false;
+      this.flow.reset();
+    } else if (!this.placed) {
+      // First word on this connection: a resumed session keeps its params
+      // on the server, but a new one (the token had expired) has none.
+      this.placed = true;
+      this.sendParams();
+    }
     return changed;
   }
 
@@ -122,12 +130,14 @@ export class Interactive {
 
   /** The connection ended: nothing in flight will be acknowledged; the session itself may come back. */
   endConnection(): void {
+    this.placed = false;
     this.flow.reset();
     this.roundTrip.endConnection();
   }
 
   /** `disconnect()`: forget the session, its token and its inputs. Returns whether there was a session. */
   clear(): boolean {
+    this.placed = false;
     this.flow.reset();
     this.roundTrip.clear();
     return this.session.clear();
@@ -145,7 +155,7 @@ export class Interactive {
 
   private sendParams(): boolean {
     const session = this.session.current;
-    if (this.params === null || session === null || session.state === 'ended' || session.spectator) return false;
+    if (this.params === null || !this.placed || session === null || session.spectator) return false;
     return this.host.sendText(this.params);
   }
 }

@@ -199,17 +199,18 @@ describe('Interactive', () => {
     expect(binary).toHaveLength(2);
   });
 
-  it('keeps the params and sends them again when a session becomes active', () => {
+  it('keeps the params and sends them once the server placed the viewer, on every connection', () => {
     const { it: s, texts } = interactive();
-    s.setParams({ prompt: 'fox' });
+    expect(s.setParams({ prompt: 'fox' })).toBe(false);
     expect(texts).toEqual([]);
     s.onSession({ type: 'session', state: 'queued', position: 1, token: 't' });
-    s.setParams({ prompt: 'owl' });
+    expect(s.setParams({ prompt: 'owl' })).toBe(true);
     s.onSession({ type: 'session', state: 'active', id: 'y', token: 't', expiresAt: null, spectator: false });
-    expect(texts.map((t) => JSON.parse(t))).toEqual([
-      { type: 'params', params: { prompt: 'owl' } },
-      { type: 'params', params: { prompt: 'owl' } },
-    ]);
+    // A dropped socket: the next connection's first session message sends them again.
+    s.endConnection();
+    expect(s.setParams({ prompt: 'cat' })).toBe(false);
+    s.onSession({ type: 'session', state: 'active', id: 'z', token: 'u', expiresAt: null, spectator: false });
+    expect(texts.map((t) => JSON.parse(t).params.prompt)).toEqual(['fox', 'owl', 'cat']);
   });
 
   it('checks its arguments whatever the session is doing', () => {

@@ -190,6 +190,26 @@ describe('FrameStreamClient on an interactive stream', () => {
     });
   });
 
+  it('sends the params again to a new session when the old one was gone by the time the client came back', async () => {
+    const seen: [string, unknown][] = [];
+    const host = await startHost({
+      sessionGrace: 0,
+      session: (session) => {
+        session.on('params', (p) => seen.push([session.id, p.prompt]));
+      },
+    });
+    const client = makeClient(host);
+    client.connect();
+    await activeSession(client);
+    const first = sessionOf(client)!.id;
+    client.setParams({ prompt: 'owl' });
+    await waitUntil(() => seen.length === 1, 'the params at the first session');
+    RecordingSocket.all.at(-1)!.terminate();
+    await waitUntil(() => client.status === 'connected' && sessionOf(client)!.id !== first, 'a new session');
+    await waitUntil(() => seen.length === 2, 'the params at the new session');
+    expect(seen[1]).toEqual([sessionOf(client)!.id, 'owl']);
+  });
+
   describe('queue', () => {
     it('shows status queued with the position, and connected once the session ahead ends', async () => {
       const host = await startHost({ session: echo, maxSessions: 1 });
