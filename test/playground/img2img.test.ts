@@ -64,8 +64,35 @@ const queuePosition = async (page: Page) => {
   return (await queue.count()) > 0 ? queue.getAttribute('data-value') : null;
 };
 
-const openImg2img = (browser: Browser, server: PlaygroundProcess) =>
-  openPlayground(browser, `${server.url}/?view=img2img`, { viewport: VIEWPORT });
+const openImg2img = (browser: Browser, server: PlaygroundProcess, viewport = VIEWPORT) =>
+  openPlayground(browser, `${server.url}/?view=img2img`, { viewport });
+
+type Box = { x: number; y: number; width: number; height: number };
+const overlaps = (a: Box, b: Box) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+
+/** Checks that every card of the Dock is on screen and none lies under the panel. */
+async function expectLaidOut(page: Page, viewport: { width: number; height: number }): Promise<void> {
+  const panel = (await page.getByTestId('framestream-controls').boundingBox())!;
+  const cards = page.locator('[data-testid="dock"] > *');
+  const boxes: Box[] = [];
+  for (let i = 0; i < (await cards.count()); i++) {
+    const box = await cards.nth(i).boundingBox();
+    if (box) boxes.push(box); // a card left out at this size has none
+  }
+  expect(boxes.length).toBeGreaterThanOrEqual(2);
+  // The panel's own height is the panel's business (in a session it is
+  // taller than a phone in landscape); the Dock's cards must all fit.
+  for (const box of boxes) {
+    expect(box.x).toBeGreaterThanOrEqual(0);
+    expect(box.y).toBeGreaterThanOrEqual(0);
+    expect(box.x + box.width).toBeLessThanOrEqual(viewport.width + 0.5);
+    expect(box.y + box.height).toBeLessThanOrEqual(viewport.height + 0.5);
+  }
+  for (const box of boxes) expect(overlaps(panel, box), JSON.stringify({ panel, box })).toBe(false);
+}
+
+const PHONE = { width: 390, height: 844 };
+const PHONE_LANDSCAPE = { width: 844, height: 390 };
 
 let server: PlaygroundProcess;
 const launched: LaunchedBrowser[] = [];
@@ -186,8 +213,23 @@ describe('the img2img view of the playground', () => {
   });
 
   describe('with the camera denied', () => {
+    let browser: Browser;
+    beforeAll(async () => {
+      browser = await browserWith([...FAKE_CAMERA, DENY_CAMERA]);
+    });
+
+    for (const viewport of [PHONE, PHONE_LANDSCAPE, { width: 1280, height: 720 }]) {
+      it(`keeps the camera and pattern cards on screen and clear of the panel at ${viewport.width}x${viewport.height}`, async () => {
+        const { page, errors, close } = await track(openImg2img(browser, server, viewport));
+        await page.getByTestId('connect-button').click();
+        await waitFor(async () => (await page.getByTestId('pattern-input').getAttribute('data-sending')) === 'true', 'the pattern to be sent');
+        await expectLaidOut(page, viewport);
+        expect(errors).toEqual([]);
+        await close();
+      });
+    }
+
     it('sends the built-in pattern instead, and paints it processed', async () => {
-      const browser = await browserWith([...FAKE_CAMERA, DENY_CAMERA]);
       const { page, errors, close } = await track(openImg2img(browser, server));
       await page.getByTestId('connect-button').click();
       await waitForStatus(page, 'connected');
