@@ -156,6 +156,25 @@ describe('FrameStreamClient on an interactive stream', () => {
       expect(taken).toEqual([...new Set(taken)].sort((a, b) => a - b));
     });
 
+    it('frees the place of an input frame the server refused, which it never acknowledges', async () => {
+      const host = await startHost({ session: echo, maxInputBytes: 1024 });
+      const noise = Buffer.from(Array.from({ length: 96 * 96 * 3 }, (_, i) => (i * 7919) % 251));
+      const big = new Uint8Array(await sharp(noise, { raw: { width: 96, height: 96, channels: 3 } }).jpeg({ quality: 95 }).toBuffer());
+      expect(big.byteLength).toBeGreaterThan(1024);
+      const client = makeClient(host, { maxInputFps: Infinity });
+      const errors: string[] = [];
+      client.on('error', (e) => errors.push(e.code));
+      client.connect();
+      await activeSession(client);
+      expect([client.sendFrame(big), client.sendFrame(big), client.sendFrame(big)]).toEqual(['sent', 'sent', 'waiting']);
+      await waitUntil(() => errors.length === 3, 'three refusals');
+      expect(errors).toEqual(['ERR_INPUT_TOO_LARGE', 'ERR_INPUT_TOO_LARGE', 'ERR_INPUT_TOO_LARGE']);
+      // Nothing is stuck in flight: a good frame goes and comes back.
+      const frame = nextEvent(client, 'frame');
+      expect(client.sendFrame(jpeg)).toBe('sent');
+      expect((await frame).inputSeq).toBe(4);
+    });
+
     it('refuses frames while queued and throws a TypeError for what is not a frame', async () => {
       const host = await startHost({ session: echo, maxSessions: 1 });
       const first = makeClient(host);
