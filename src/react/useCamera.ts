@@ -128,6 +128,10 @@ export function useCamera(options: UseCameraOptions): UseCameraResult {
   const [attempt, setAttempt] = useState(0);
   const getUserMediaRef = useRef(options.getUserMedia);
   getUserMediaRef.current = options.getUserMedia;
+  // What the camera is asked for when it opens; a later change of size or
+  // rate is met by cropping and pacing, never by reopening the camera.
+  const idealRef = useRef({ width, height, fps });
+  idealRef.current = { width, height, fps };
 
   // Open the camera; close it on unmount, when disabled, or for another camera.
   useEffect(() => {
@@ -152,7 +156,15 @@ export function useCamera(options: UseCameraOptions): UseCameraResult {
       });
       return;
     }
-    const video: MediaTrackConstraints = deviceId ? { deviceId: { exact: deviceId } } : { facingMode };
+    // Near the size and rate sent, so the camera (and the browser's scaler)
+    // does no more work than needed; ideals only, never a refusal.
+    const ideal = idealRef.current;
+    const video: MediaTrackConstraints = {
+      ...(deviceId ? { deviceId: { exact: deviceId } } : { facingMode }),
+      width: { ideal: ideal.width },
+      height: { ideal: ideal.height },
+      frameRate: { ideal: ideal.fps },
+    };
     open({ audio: false, video }).then(
       (stream) => {
         if (cancelled) return stopTracks(stream);

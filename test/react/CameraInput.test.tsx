@@ -111,7 +111,11 @@ describe('CameraInput', () => {
       await act(async () => grant());
       expect(state()).toBe('running');
       expect(screen.getByTestId('camera-preview').hidden).toBe(false);
-      expect(open.mock.calls[0]![0]).toEqual({ audio: false, video: { facingMode: 'user' } });
+      // Asked near the size and rate it sends (512×512 at 30 without a stream to say).
+      expect(open.mock.calls[0]![0]).toEqual({
+        audio: false,
+        video: { facingMode: 'user', width: { ideal: 512 }, height: { ideal: 512 }, frameRate: { ideal: 30 } },
+      });
     });
 
     it.each([

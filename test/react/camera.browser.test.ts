@@ -29,7 +29,13 @@ window.__tracks = [];
 const clone = MediaStreamTrack.prototype.clone;
 MediaStreamTrack.prototype.clone = function () { const t = clone.call(this); window.__tracks.push(t); return t; };
 const getUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
-navigator.mediaDevices.getUserMedia = async (c) => { const s = await getUserMedia(c); window.__tracks.push(...s.getTracks()); return s; };
+// ?camera=640x480: a camera that only gives that size, whatever is asked.
+const fixed = params.get('camera')?.split('x').map(Number);
+navigator.mediaDevices.getUserMedia = async (c) => {
+  const s = await getUserMedia(fixed ? { ...c, video: { width: { exact: fixed[0] }, height: { exact: fixed[1] } } } : c);
+  window.__tracks.push(...s.getTracks());
+  return s;
+};
 
 window.__sent = [];
 const snapshot = {
@@ -141,8 +147,8 @@ describe('CameraInput in Chromium with a fake camera', () => {
     const last = await page.evaluate(() => (window as unknown as { __sent: Record<string, unknown>[] }).__sent.at(-1)!);
     expect(last).toMatchObject({ type: 'VideoFrame', width: 320, height: 240 });
     expect(typeof last.captureTime).toBe('number');
-    // 640×480 is already 4:3: no crop.
-    expect(last.frameWidth as number / (last.frameHeight as number)).toBeCloseTo(4 / 3, 2);
+    // The camera was asked for about the size sent, and gave it.
+    expect({ width: last.frameWidth, height: last.frameHeight }).toEqual({ width: 320, height: 240 });
   });
 
   it('sends nothing while paused, and carries on after Resume', async () => {
@@ -168,8 +174,8 @@ describe('CameraInput in Chromium with a fake camera', () => {
 });
 
 describe('CameraInput in Chromium, cropping', () => {
-  it('crops the 4:3 camera to a square stream before sending', async () => {
-    const { page } = await openPage([...FAKE_CAMERA, ...ALLOW], '?fps=10&width=256&height=256');
+  it('crops a 4:3 camera to a square stream before sending', async () => {
+    const { page } = await openPage([...FAKE_CAMERA, ...ALLOW], '?fps=10&width=256&height=256&camera=640x480');
     await expect.poll(() => sentCount(page), { timeout: 15_000 }).toBeGreaterThan(2);
     const last = await page.evaluate(() => (window as unknown as { __sent: Record<string, number>[] }).__sent.at(-1)!);
     expect(last).toMatchObject({ width: 256, height: 256, frameWidth: 480, frameHeight: 480 });
