@@ -229,6 +229,23 @@ describe('FrameStreamClient on an interactive stream', () => {
     expect(seen[1]).toEqual([sessionOf(client)!.id, 'owl']);
   });
 
+  it('watches another session as a spectator: its frames arrive, its input and params are refused', async () => {
+    const host = await startHost({ session: echo, authorizeSpectator: () => true });
+    const owner = makeClient(host);
+    owner.connect();
+    await activeSession(owner);
+    const watcher = makeClient(host, {}, `?watch=${sessionOf(owner)!.id}`);
+    watcher.connect();
+    await activeSession(watcher);
+    expect(sessionOf(watcher)).toMatchObject({ state: 'active', id: sessionOf(owner)!.id, spectator: true });
+    expect(watcher.sendFrame(jpeg)).toBe(false);
+    expect(watcher.setParams({ prompt: 'mine now' })).toBe(false);
+    const seen = nextEvent(watcher, 'frame');
+    owner.sendFrame(jpeg);
+    // The owner's input, answered: the spectator sees which, but has no round trip of its own.
+    expect(await seen).toMatchObject({ inputSeq: 1, roundTripMs: null });
+  });
+
   describe('queue', () => {
     it('shows status queued with the position, and connected once the session ahead ends', async () => {
       const host = await startHost({ session: echo, maxSessions: 1 });
