@@ -413,8 +413,10 @@ export class FrameStreamClient extends SafeEmitter {
     session: (msg) => {
       const changed = this.interactive.onSession(msg);
       // Status first: a `session` listener that sends a frame on `active` finds the client connected.
-      if (msg.state !== 'ended' && !this.established) this.establish();
-      else if (msg.state !== 'ended') this.setStatus(this.interactive.session.queued ? 'queued' : 'connected');
+      if (msg.state !== 'ended') {
+        if (this.established) this.setStatus(this.interactive.session.queued ? 'queued' : 'connected');
+        else this.establish();
+      }
       if (changed) this.emitSafe('session', this.interactive.session.current);
       this.refreshSnapshot();
     },
