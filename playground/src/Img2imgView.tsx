@@ -9,6 +9,7 @@ import {
 } from '../../src/react/index.js';
 import { IMG2IMG_STREAM } from '../streams.mjs';
 import { Dock } from './Dock.js';
+import { Img2imgNotice } from './Img2imgNotice.js';
 import { ModelCard } from './ModelCard.js';
 import { PatternInput } from './PatternInput.js';
 import { streamUrl } from './streamUrl.js';
@@ -59,6 +60,7 @@ export function Img2imgView({ fit, onFitChange }: Img2imgViewProps) {
   return (
     <>
       <StreamCanvas client={frames.client} fit={fit} className="h-full w-full" label={`${IMG2IMG_STREAM.label} output`} />
+      <Img2imgNotice status={frames.status} position={session?.position ?? null} painted={frames.metrics.framesReceived > 0} />
       <Controls stream={frames} fit={fit} onFitChange={onFitChange} onParamsChange={sendParams} />
       <Dock>
         <ViewTabs view="img2img" />

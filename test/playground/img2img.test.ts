@@ -132,6 +132,7 @@ describe('the img2img view of the playground', () => {
       const { page, errors, workers, close } = await track(openImg2img(browser, server));
       // The camera waits for Connect: nothing is asked for before the user starts.
       expect(await cameraState(page)).toBe('off');
+      expect(await page.getByTestId('img2img-notice').textContent()).toMatch(/^Connect to start a session/);
       await page.getByTestId('connect-button').click();
       await waitForStatus(page, 'connected');
       await waitFor(async () => (await cameraState(page)) === 'running', 'the camera to run');
@@ -141,6 +142,7 @@ describe('the img2img view of the playground', () => {
       );
       await waitForMoreFrames(page, 5);
       expect(await page.getByTestId('pattern-input').count()).toBe(0);
+      expect(await page.getByTestId('img2img-notice').count()).toBe(0);
       // The socket, the encoding of camera frames and the painting live in a worker.
       expect(workers.length).toBeGreaterThan(0);
 
@@ -297,6 +299,7 @@ describe('the img2img view of the playground', () => {
       await waitFor(async () => (await status(second.page)) === 'queued', 'the second viewer to be queued');
       await waitFor(async () => (await queuePosition(second.page)) === '1', 'the place in line');
       expect(await second.page.getByTestId('session-queue').textContent()).toBe('Queued: 1st in line');
+      expect(await second.page.getByTestId('img2img-notice').textContent()).toContain('you are 1st in line');
       // Queued: its camera may be open, but nothing goes to the model and nothing comes back.
       expect(await second.page.getByTestId('camera-input').getAttribute('data-sending')).toBe('false');
       await second.page.waitForTimeout(1000);
@@ -306,6 +309,7 @@ describe('the img2img view of the playground', () => {
       await first.page.getByTestId('disconnect-button').click();
       await waitForStatus(second.page, 'connected');
       expect(await queuePosition(second.page)).toBe(null);
+      expect(await second.page.getByTestId('img2img-notice').count()).toBe(0);
       await waitForMoreFrames(second.page, 5);
       await prompt(second.page, 'sketch');
       await waitForLook(second.page, 'grey', (l) => l.chroma < 8 && l.g > 60);
