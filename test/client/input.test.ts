@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { JpegEncoder, toInputItem } from '../../src/client/encode.js';
 import { InputFlow, InputPacer, type InputItem } from '../../src/client/input.js';
 import { Interactive, type InteractiveHost } from '../../src/client/interactive.js';
 import { RoundTrip } from '../../src/client/round-trip.js';
@@ -240,3 +241,42 @@ describe('FPS cap with fake timers', () => {
     }
   });
 });
+
+describe('toInputItem', () => {
+  /** Something that passes for an ImageBitmap, and an encoder that records the size it is asked for. */
+  function fakes(width: number, height: number) {
+    const calls: number[][] = [];
+    let closed = 0;
+    const bitmap = { [Symbol.toStringTag]: 'ImageBitmap', width, height, close: () => closed++ } as unknown as ImageBitmap;
+    const encoder = { encode: (_f: unknown, w: number, h: number, q: number) => (calls.push([w, h, q]), Promise.resolve(JPEG)) } as unknown as JpegEncoder;
+    return { bitmap, encoder, calls, closed: () => closed };
+  }
+
+  it('encodes pixels at the size asked for, the stream’s, or the source’s, keeping the aspect when one side is given', () => {
+    const f = fakes(640, 480);
+    void toInputItem(f.bitmap, {}, 0, f.encoder, null).prepare();
+    void toInputItem(f.bitmap, {}, 0, f.encoder, { width: 512, height: 512 }).prepare();
+    void toInputItem(f.bitmap, { width: 320 }, 0, f.encoder, { width: 512, height: 512 }).prepare();
+    void toInputItem(f.bitmap, { height: 120, quality: 0.5 }, 0, f.encoder, null).prepare();
+    expect(f.calls).toEqual([
+      [640, 480, 0.8],
+      [512, 512, 0.8],
+      [320, 240, 0.8],
+      [160, 120, 0.5],
+    ]);
+  });
+
+  it('closes a bitmap it will not send', () => {
+    const f = fakes(8, 8);
+    toInputItem(f.bitmap, {}, 0, f.encoder, null).release();
+    expect(f.closed()).toBe(1);
+  });
+
+  it('copies bytes at once, so the caller may reuse its buffer', () => {
+    const bytes = JPEG.slice();
+    const item = toInputItem(bytes, {}, 0, new JpegEncoder(), null);
+    bytes.fill(0);
+    expect(item.prepare()).toEqual(JPEG);
+  });
+});
+
