@@ -68,8 +68,11 @@ export function createPacer(fps: number): (now: number) => boolean {
 }
 
 function captureWithProcessor(Processor: TrackProcessorConstructor, track: MediaStreamTrack, o: CaptureOptions): () => void {
-  // Its own clone, so cancelling the reader never ends the track the preview shows.
+  // Its own clone, so cancelling the reader never ends the track the preview
+  // shows; asked for the target size and rate, so the browser's capture
+  // pipeline scales (and crops) it from the camera's full picture.
   const own = track.clone();
+  applyTarget(own, o);
   const reader = new Processor({ track: own, maxBufferSize: 1 }).readable.getReader();
   const due = createPacer(o.fps);
   let stopped = false;
@@ -94,6 +97,12 @@ function captureWithProcessor(Processor: TrackProcessorConstructor, track: Media
     reader.cancel().catch(() => {});
     own.stop();
   };
+}
+
+/** Asks a track for about `width`×`height` at `fps` (ideals: a camera that cannot is not refused). */
+export function applyTarget(track: MediaStreamTrack, o: Pick<CaptureOptions, 'width' | 'height' | 'fps'>): void {
+  if (typeof track.applyConstraints !== 'function') return;
+  track.applyConstraints({ width: { ideal: o.width }, height: { ideal: o.height }, frameRate: { ideal: o.fps } }).catch(() => {});
 }
 
 /** A view of `frame` cropped to the target aspect (no copy); the original is closed. */

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
-import { startCapture } from './capture.js';
+import { applyTarget, startCapture } from './capture.js';
 import { acceptsInput, type SessionClient } from './session.js';
 
 /**
@@ -129,7 +129,8 @@ export function useCamera(options: UseCameraOptions): UseCameraResult {
   const getUserMediaRef = useRef(options.getUserMedia);
   getUserMediaRef.current = options.getUserMedia;
   // What the camera is asked for when it opens; a later change of size or
-  // rate is met by cropping and pacing, never by reopening the camera.
+  // rate is applied to the open track (and met by cropping and pacing),
+  // never by reopening the camera.
   const idealRef = useRef({ width, height, fps });
   idealRef.current = { width, height, fps };
 
@@ -193,6 +194,12 @@ export function useCamera(options: UseCameraOptions): UseCameraResult {
   }, [enabled, facingMode, deviceId, attempt]);
 
   const track = opened.state === 'running' ? (opened.stream?.getVideoTracks()[0] ?? null) : null;
+
+  // The stream's size may come after the camera opened (its hello): the
+  // preview follows it, without reopening the camera.
+  useEffect(() => {
+    if (track) applyTarget(track, { width, height, fps });
+  }, [track, width, height, fps]);
 
   // Paused: the track is disabled (black, and the camera light may go out).
   useEffect(() => {

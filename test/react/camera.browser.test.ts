@@ -30,7 +30,9 @@ const clone = MediaStreamTrack.prototype.clone;
 MediaStreamTrack.prototype.clone = function () { const t = clone.call(this); window.__tracks.push(t); return t; };
 const getUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
 // ?camera=640x480: a camera that only gives that size, whatever is asked.
+// Its tracks ignore applyConstraints, as a browser that cannot scale would.
 const fixed = params.get('camera')?.split('x').map(Number);
+if (fixed) MediaStreamTrack.prototype.applyConstraints = async () => {};
 navigator.mediaDevices.getUserMedia = async (c) => {
   const s = await getUserMedia(fixed ? { ...c, video: { width: { exact: fixed[0] }, height: { exact: fixed[1] } } } : c);
   window.__tracks.push(...s.getTracks());
@@ -38,10 +40,16 @@ navigator.mediaDevices.getUserMedia = async (c) => {
 };
 
 window.__sent = [];
-const snapshot = {
+let snapshot = {
   status: 'connected',
   stats: { stream: { width, height, fps: 30 } },
   session: { state: 'active', position: null, id: 's1', expiresAt: null, spectator: false, reason: null },
+};
+const listeners = new Set();
+// Another stream size, as a hello arriving after the camera opened would bring.
+window.__setStreamSize = (w, h) => {
+  snapshot = { ...snapshot, stats: { stream: { width: w, height: h, fps: 30 } } };
+  listeners.forEach((l) => l());
 };
 const client = {
   sendFrame(frame, options) {
@@ -56,7 +64,7 @@ const client = {
     return 'sent';
   },
   setParams() {},
-  subscribe: () => () => {},
+  subscribe: (l) => (listeners.add(l), () => listeners.delete(l)),
   getSnapshot: () => snapshot,
 };
 
@@ -174,6 +182,17 @@ describe('CameraInput in Chromium with a fake camera', () => {
 });
 
 describe('CameraInput in Chromium, cropping', () => {
+  it('has the browser scale the camera to a stream size that comes after it opened', async () => {
+    const { page } = await openPage([...FAKE_CAMERA, ...ALLOW], '?fps=10&width=320&height=240');
+    await expect.poll(() => sentCount(page), { timeout: 15_000 }).toBeGreaterThan(2);
+    await page.evaluate(() => (window as unknown as { __setStreamSize(w: number, h: number): void }).__setStreamSize(256, 256));
+    // 256×256, not a 240×240 crop of the 320×240 picture: scaled from the camera's own.
+    await expect
+      .poll(async () => page.evaluate(() => (window as unknown as { __sent: Record<string, number>[] }).__sent.at(-1)!), { timeout: 10_000 })
+      .toMatchObject({ width: 256, height: 256, frameWidth: 256, frameHeight: 256 });
+    expect(await page.getByTestId('camera-sending').textContent()).toBe('Sending 256×256, 10 fps');
+  });
+
   it('crops a 4:3 camera to a square stream before sending', async () => {
     const { page } = await openPage([...FAKE_CAMERA, ...ALLOW], '?fps=10&width=256&height=256&camera=640x480');
     await expect.poll(() => sentCount(page), { timeout: 15_000 }).toBeGreaterThan(2);
