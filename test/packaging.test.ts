@@ -55,9 +55,11 @@ describe('the packed package', () => {
 
 describe('the tarball', () => {
   it('stays small: the built entries and the docs, no screenshots', () => {
-    // 3.0 MB before screenshots were left out (1.84 MB of it one PNG).
+    // 3.0 MB packed before screenshots were left out (1.84 MB of it one
+    // PNG). Unpacked it is mostly ESM + CJS builds of six entries and their
+    // source maps, which grow with the package; the images must not come back.
     expect(packed.size).toBeLessThan(1024 * 1024);
-    expect(packed.unpackedSize).toBeLessThan(3 * 1024 * 1024);
+    expect(packed.unpackedSize).toBeLessThan(4 * 1024 * 1024);
     const paths = packed.files.map((f) => f.path);
     expect(paths.filter((p) => /\.(png|jpe?g|gif|webp)$/i.test(p))).toEqual([]);
     expect(paths.filter((p) => !/^(dist\/|docs\/[^/]+\.md$|README\.md$|LICENSE$|package\.json$)/.test(p))).toEqual([]);
