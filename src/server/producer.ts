@@ -23,6 +23,13 @@ export interface ProducerOptions extends FrameLimits {
   annotate?: (metrics: FrameMetrics | undefined) => FrameMetrics | undefined;
   /** An iterable source finished (its iterator said done). */
   finished?: () => void;
+  /**
+   * Pull a pulled source again as soon as it handed a frame over, instead
+   * of at the next tick. A session's model waits on its viewer's input, not
+   * on a clock: on the schedule, each input would wait up to a frame
+   * interval before the model even saw it.
+   */
+  eager?: boolean;
 }
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
@@ -49,8 +56,10 @@ export class Producer {
   private n = 0;
   private still: { frame: ValidFrame; jpeg: Promise<Buffer>; pending: boolean } | undefined;
   private readonly sink = {
-    frame: (frame: ValidFrame, metrics: FrameMetrics | undefined, captureTime: number, done?: () => void) =>
-      this.encoder.submit({ frame, metrics: this.o.annotate ? this.o.annotate(metrics) : metrics, captureTime, done }),
+    frame: (frame: ValidFrame, metrics: FrameMetrics | undefined, captureTime: number, done?: () => void) => {
+      this.encoder.submit({ frame, metrics: this.o.annotate ? this.o.annotate(metrics) : metrics, captureTime, done });
+      if (this.o.eager) setImmediate(this.pullNow);
+    },
   };
 
   constructor(private readonly o: ProducerOptions) {
@@ -162,7 +171,12 @@ export class Producer {
     if (image.metrics?.inferenceMs !== undefined) this.inferenceMs.add(image.metrics.inferenceMs);
     this.rate.mark();
     this.o.publish(frame);
+    if (this.o.eager) this.pullNow(); // the encoder has room again
   }
+
+  private pullNow = (): void => {
+    if (this.demand && !this.closed && this.adapter.pace === 'pulled' && !this.encoder.busy) this.adapter.next();
+  };
 
   private reschedule(): void {
     const want = this.demand && !this.closed && this.adapter.pace !== 'pushed';

@@ -77,7 +77,9 @@ export class SessionManager {
     this.byToken.set(session.token, session);
     this.byId.set(session.id, session);
     this.queue.push(session);
-    this.attach(session, viewer);
+    // Promoted before it is told anything: a session with room says
+    // `active` once, never `queued` for a moment first.
+    this.attach(session, viewer, false);
     this.promote();
   }
 
@@ -136,7 +138,7 @@ export class SessionManager {
     for (const s of [...this.active, ...this.queue]) this.end(s, 'The server is closing', 'gone');
   }
 
-  private attach(session: SessionImpl, viewer: Viewer): void {
+  private attach(session: SessionImpl, viewer: Viewer, tell = true): void {
     const previous = session.owner;
     if (previous && previous !== viewer) {
       // The token is the session's secret: whoever holds it is its viewer.
@@ -148,7 +150,7 @@ export class SessionManager {
     session.owner = viewer;
     this.ofViewer.set(viewer, { session, spectator: false });
     if (session.startedAt !== undefined) session.audience.add(viewer);
-    this.tell(session);
+    if (tell) this.tell(session);
     session.updateDemand();
   }
 

@@ -54,6 +54,7 @@ export class SessionImpl extends EventEmitter<SessionEvents> implements Session 
       publish: (frame) => this.channel.publish(frame),
       annotate: (metrics) => this.annotate(metrics),
       finished: () => o.end(this, 'The model ended the session', 'ended'),
+      eager: true,
     });
   }
 
