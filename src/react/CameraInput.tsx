@@ -59,7 +59,10 @@ export function CameraInput(props: CameraInputProps) {
   onStateChangeRef.current = onStateChange;
   const cameraRef = useRef(camera);
   cameraRef.current = camera;
-  useEffect(() => onStateChangeRef.current?.(state, cameraRef.current), [state]);
+  // A block body: whatever the app's callback returns must not become the effect's cleanup.
+  useEffect(() => {
+    onStateChangeRef.current?.(state, cameraRef.current);
+  }, [state]);
 
   const videoRef = useRef<HTMLVideoElement>(null);
   useEffect(() => {
