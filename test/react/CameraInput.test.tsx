@@ -100,6 +100,16 @@ afterEach(() => {
 });
 
 describe('CameraInput', () => {
+  it('unmounts cleanly whatever onStateChange returns', async () => {
+    const seen: string[] = [];
+    const { unmount } = render(
+      <CameraInput client={null} getUserMedia={refuse('NotFoundError')} onStateChange={(s) => seen.push(s)} />,
+    );
+    await act(async () => {});
+    expect(() => unmount()).not.toThrow();
+    expect(seen.length).toBeGreaterThan(0);
+  });
+
   describe('states', () => {
     it('is asking while the browser asks, then running with a preview', async () => {
       let grant!: () => void;
