@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { CLOSE_CODES, encodeInputFrame, SUBPROTOCOL } from '../../src/protocol/index.js';
@@ -200,6 +201,54 @@ describe('FrameStreamServer with sessions', () => {
     await waitFor(() => bystander.frames().length === 1, "the bystander's frame");
     expect(inputs.map((i) => i.data.byteLength)).toEqual([jpegs[2]!.byteLength]);
     expect(attacker.closeCode).toBeUndefined();
+  });
+
+  it('survives fuzzed input frames: each is refused or reaches the model as a real JPEG, and another session streams on (property)', async () => {
+    const reached: InputFrame[] = [];
+    const { viewer, errors } = await setup({
+      maxInputBytes: 8192,
+      session: async function* (session) {
+        for await (const input of session.frames()) {
+          reached.push(input);
+          yield input.data;
+        }
+      },
+    });
+    const attacker = await viewer();
+    const bystander = await viewer();
+    await active(attacker);
+    await active(bystander);
+    const jpeg = jpegs[0]!;
+    const input = fc.oneof(
+      fc.uint8Array({ maxLength: 64 }),
+      fc.uint8Array({ minLength: 16, maxLength: 9000 }).map((b) => {
+        b[0] = 2;
+        return b;
+      }),
+      // A valid header in front of a damaged JPEG, or of a JPEG cut short.
+      fc.tuple(fc.nat(jpeg.length - 1), fc.integer({ min: 0, max: 255 })).map(([at, byte]) => {
+        const damaged = Buffer.from(jpeg);
+        damaged[at] = byte;
+        return encodeInputFrame({ seq: 1, captureTime: 0, codec: 'jpeg' }, damaged);
+      }),
+      fc.nat(jpeg.length).map((n) => encodeInputFrame({ seq: 1, captureTime: 0, codec: 'jpeg' }, jpeg.subarray(0, n))),
+    );
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(input, async (bytes) => {
+        attacker.ws.send(bytes);
+        // Messages are handled in order: the pong says this input was dealt with.
+        const id = ++n;
+        attacker.send({ type: 'ping', id, clientTime: 0 });
+        await waitFor(() => attacker.ofType('pong').some((p) => p.id === id), 'the pong after the input');
+      }),
+      { numRuns: 60 },
+    );
+    for (const r of reached) expect(r.data[0] === 0xff && r.data[1] === 0xd8).toBe(true);
+    sendInput(bystander, jpegs[2]!);
+    await waitFor(() => bystander.frames().length === 1, "the bystander's frame");
+    expect(attacker.closeCode).toBeUndefined();
+    expect(errors).toEqual([]);
   });
 
   it('cleans up when a session ends: the signal aborts, the model\'s generator finishes, nothing is left running', async () => {
