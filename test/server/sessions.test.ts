@@ -207,6 +207,7 @@ describe('FrameStreamServer with sessions', () => {
     const reached: InputFrame[] = [];
     const { viewer, errors } = await setup({
       maxInputBytes: 8192,
+      controlRateLimit: { messages: 10_000, perMs: 1000 }, // the pings that pace the property
       session: async function* (session) {
         for await (const input of session.frames()) {
           reached.push(input);
