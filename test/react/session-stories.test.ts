@@ -59,7 +59,10 @@ describe('Storybook: camera and session stories', () => {
   it('camerainput--running shows the camera and sends its frames', async () => {
     const page = await story('camerainput--running');
     await expect.poll(() => page.getByTestId('camera-input').getAttribute('data-sending'), { timeout: 15_000 }).toBe('true');
-    await expect.poll(() => page.getByTestId('camera-preview').evaluate((v: HTMLVideoElement) => v.videoWidth), { timeout: 10_000 }).toBe(640);
+    // The 640×480 picture, as the track was asked for the 512×512 it sends.
+    await expect
+      .poll(() => page.getByTestId('camera-preview').evaluate((v: HTMLVideoElement) => `${v.videoWidth}×${v.videoHeight}`), { timeout: 10_000 })
+      .toBe('512×512');
     await expect.poll(() => framesSent(page), { timeout: 10_000 }).toBeGreaterThan(5);
   });
 
