@@ -126,7 +126,8 @@ describe('CameraInput and Controls on an interactive stream, in Chromium', () =>
     const before = taken(firstId);
     await first.waitForTimeout(3000);
     const perSecond = (taken(firstId) - before) / 3;
-    expect(perSecond).toBeGreaterThanOrEqual(6);
+    // Never more than the stream's 10 fps; a loaded shared machine may lose some, never most.
+    expect(perSecond).toBeGreaterThanOrEqual(5);
     expect(perSecond).toBeLessThanOrEqual(11);
     const { width, height } = await sharp(inputs.get(firstId)!.at(-1)!.data).metadata();
     expect({ width, height }).toEqual({ width: 320, height: 240 });
