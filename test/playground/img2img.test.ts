@@ -268,7 +268,9 @@ describe('the img2img view of the playground', () => {
       await waitForStatus(page, 'connected');
       const left = Number(await page.getByTestId('session-time-left').getAttribute('data-value'));
       expect(left).toBeGreaterThan(0);
-      expect(left).toBeLessThanOrEqual(4);
+      // Whole seconds rounded up, on the client's clock: the offset estimate
+      // may put the end a fraction past the 4 s limit.
+      expect(left).toBeLessThanOrEqual(5);
       await waitForMoreFrames(page, 3);
       await page.getByTestId('session-ended').waitFor({ timeout: 20_000 });
       expect(await page.getByTestId('session-reason').textContent()).toMatch(/time limit/i);
