@@ -8,7 +8,6 @@ const BENCH_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
  * Forks a bench script and talks to it over IPC, like bench/lib/children.mjs
  * (ready message, stderr kept for the error, SIGKILL if it will not stop),
  * with request/response calls: { type: 'call', id, cmd, args } → { type: 'result', id, result | error }.
- * The same shape as the ingest figure's peers.
  * @param {string} script path under bench/
  * @param {{ args?: string[], env?: Record<string, string> }} [options]
  */
@@ -49,6 +48,7 @@ export function startPeer(script, options = {}) {
       clearTimeout(timer);
       resolve({
         pid: child.pid,
+        port: m.port,
         call(cmd, callArgs = {}) {
           if (child.exitCode !== null || child.signalCode !== null) return Promise.reject(new Error(`${script} has exited`));
           const id = nextId++;
