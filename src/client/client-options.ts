@@ -1,3 +1,4 @@
+import type { UrlOption } from './endpoints.js';
 import type { BackoffOptions, ReconnectPolicy, WebSocketConstructor } from './types.js';
 
 /**
@@ -10,8 +11,22 @@ export interface FrameStreamClientOptions extends BackoffOptions {
    * WebSocket URL of the stream, e.g. `ws://localhost:8080/ws/test/`.
    * `http(s):` URLs become `ws(s):`; in a browser a relative URL such as
    * `/ws/test/` resolves against the page. Required, no default.
+   *
+   * For several server nodes, an array of URLs: the first attempt goes to
+   * the first, and every failed attempt or dropped connection moves on to
+   * the next (round robin), so a node that died is not tried first again.
+   * Or a function asked before every attempt, which may return a promise
+   * (service discovery); what it throws, rejects with or returns that is no
+   * URL is an `ERR_HOOK_FAILED` error and counts as a failed attempt.
+   * Attempts are counted across URLs: `maxConnectAttempts`, the backoff and
+   * `maxRetryTimeMs` see one sequence of attempts, whichever node each went to.
+   *
+   * @example Fail over between nodes
+   * new FrameStreamClient({ url: ['wss://a.example/ws/live/', 'wss://b.example/ws/live/'] });
+   * @example Ask a discovery service
+   * new FrameStreamClient({ url: async ({ previous }) => (await fetch(`/nodes?avoid=${previous ?? ''}`)).text() });
    */
-  url: string;
+  url: UrlOption;
   /** Connect as soon as the client is constructed. @default false */
   autoConnect?: boolean;
   /**

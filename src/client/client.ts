@@ -1,4 +1,5 @@
 import { FrameStreamError, SUBPROTOCOL } from '../protocol/index.js';
+import { Endpoints } from './endpoints.js';
 import { describeEnd, toFailure } from './failure.js';
 import { Heartbeat } from './heartbeat.js';
 import type { InputFrameSource, SendFrameOptions } from './encode.js';
@@ -7,10 +8,11 @@ import { Interactive } from './interactive.js';
 import { WireFormat } from './wire-format.js';
 import type { FrameMetrics, ServerMetrics, StreamInfo } from '../protocol/index.js';
 import { checkMaxFps, resolveClientOptions, serializeControlData, type ResolvedClientOptions } from './options.js';
-import { handleMessage, type Receiver } from './receive.js';
+import { handleMessage, withSourceMetrics, type Receiver } from './receive.js';
 import { Reconnector } from './reconnect.js';
 import { SafeEmitter } from './safe-emitter.js';
 import { SnapshotStore } from './snapshot.js';
+import { closeQuietly, openWebSocket, type SocketEvents } from './socket.js';
 import { SourceTracker } from './source.js';
 import { StreamStats } from './stats.js';
 import type { ClientSnapshot, ClientStats, ClientStatus, ConnectionFailure, FrameStreamClientOptions, WebSocketLike } from './types.js';
@@ -40,6 +42,8 @@ export class FrameStreamClient extends SafeEmitter {
   private readonly stats: StreamStats;
   private readonly store: SnapshotStore;
   private readonly reconnector: Reconnector;
+  /** Which URL each attempt goes to: the next in the list, or what the `url` function says. */
+  private readonly endpoints: Endpoints;
   private _status: ClientStatus = 'disconnected';
   private ws: WebSocketLike | null = null;
   private opened = false;
@@ -70,8 +74,9 @@ export class FrameStreamClient extends SafeEmitter {
     this.maxFps = this.opts.maxFps;
     this.wire = new WireFormat(this.opts.mode);
     this.stats = new StreamStats(this.opts.latencyWindow);
-    const { policy, stableAfterMs, stopOnCloseCodes, maxConnectAttempts, maxRetryTimeMs, url } = this.opts;
-    this.reconnector = new Reconnector(policy, stableAfterMs, { stopOnCloseCodes, maxConnectAttempts, maxRetryTimeMs }, url);
+    const { policy, stableAfterMs, stopOnCloseCodes, maxConnectAttempts, maxRetryTimeMs } = this.opts;
+    this.endpoints = new Endpoints(this.opts.url);
+    this.reconnector = new Reconnector(policy, stableAfterMs, { stopOnCloseCodes, maxConnectAttempts, maxRetryTimeMs }, () => this.endpoints.describe());
     this.heartbeat = new Heartbeat(this.opts, {
       send: (ping) => this.sendJson(ping),
       roundTrips: () => this.stats.clock.roundTrips,
@@ -79,7 +84,7 @@ export class FrameStreamClient extends SafeEmitter {
     });
     this.interactive = new Interactive(this.opts, {
       sendBinary: (message) => this.sendData(message),
-      sendText: (text) => this.sendText(text),
+      sendText: (text) => this.sendData(text),
       connected: () => this._status === 'connected',
       stream: () => this.stream,
       clockOffsetMs: () => this.stats.clock.offsetMs,
@@ -92,6 +97,15 @@ export class FrameStreamClient extends SafeEmitter {
   /** Current connection state; every change is also a `status` event. */
   get status(): ClientStatus {
     return this._status;
+  }
+
+  /**
+   * The URL of the current connection, or of the attempt under way or made
+   * last (resolved, without a session token); `null` before the first. With
+   * an array or a function as `url`, the node the client is on.
+   */
+  get url(): string | null {
+    return this.endpoints.current;
   }
 
   /**
@@ -113,14 +127,11 @@ export class FrameStreamClient extends SafeEmitter {
   /** Closes the connection with code 1000 and stops reconnecting. Harmless when already disconnected. */
   disconnect(): void {
     this.reconnector.reset();
+    this.endpoints.cancel();
     const ws = this.ws;
     if (ws) {
       this.endConnection();
-      // Closing a `ws` socket that is still connecting emits an `error`
-      // event, which `ws` throws when nobody listens; keep a listener.
-      ws.onopen = ws.onmessage = ws.onclose = null;
-      ws.onerror = () => {};
-      ws.close(1000, 'client disconnect');
+      closeQuietly(ws, 1000, 'client disconnect');
       this.emitSafe('close', { code: 1000, reason: 'client disconnect' });
     }
     // Closing with 1000 ends the session on the server: nothing to resume.
@@ -158,7 +169,7 @@ export class FrameStreamClient extends SafeEmitter {
    * client.send({ prompt: 'a lighthouse at dusk', steps: 4 });
    */
   send(data: unknown): boolean {
-    return this.sendText(`{"type":"control","data":${serializeControlData(data)}}`);
+    return this.sendData(`{"type":"control","data":${serializeControlData(data)}}`);
   }
 
   /**
@@ -205,22 +216,8 @@ export class FrameStreamClient extends SafeEmitter {
 
   /** Counts and figures as of now (a new object on every call). */
   getStats(): ClientStats {
-    return {
-      status: this._status,
-      framesReceived: this.stats.framesReceived,
-      framesDropped: this.stats.framesDropped,
-      framesCapped: this.stats.framesCapped,
-      bytesReceived: this.stats.bytesReceived,
-      fps: this.stats.fps,
-      latency: this.stats.latencyPercentiles(),
-      clockOffsetMs: this.stats.clock.offsetMs,
-      clockOffsetErrorMs: this.stats.clock.errorMs,
-      reconnectAttempt: this.reconnector.attempt,
-      stream: this.stream,
-      framed: this.framed,
-      roundTrip: this.interactive.roundTrip.percentiles(),
-      inputInFlight: this.interactive.inputInFlight,
-    };
+    const { _status: status, stream, framed, interactive: { roundTrip, inputInFlight } } = this;
+    return { status, ...this.stats.figures(), reconnectAttempt: this.reconnector.attempt, stream, framed, roundTrip: roundTrip.percentiles(), inputInFlight };
   }
 
   /**
@@ -239,13 +236,18 @@ export class FrameStreamClient extends SafeEmitter {
 
   // ---- connection lifecycle -------------------------------------------------
 
-  private openSocket(): void {
-    let ws: WebSocketLike;
-    const { WebSocket, url } = this.opts;
+  /** Asks for the URL of the next attempt (at once for a list, maybe later from a `url` function) and opens it. */
+  private openSocket(closeCode?: number): void {
+    const context = { attempt: this.reconnector.attempt, ...(closeCode !== undefined && { closeCode }) };
+    this.endpoints.pick(context, (url) => this.openSocketTo(url), (error) => this.noUrl(error));
+  }
+
+  private openSocketTo(url: string): void {
+    if (this.store.get().url !== url) this.refreshSnapshot(); // a URL a function just gave
     try {
       // With a session to resume, the URL carries its token.
       const target = this.interactive.session.urlFor(url);
-      ws = this.wire.asksFramed ? new WebSocket(target, SUBPROTOCOL) : new WebSocket(target);
+      this.ws = openWebSocket(this.opts.WebSocket, target, this.wire.asksFramed, (ws) => this.ws === ws, this.socketEvents);
     } catch (cause) {
       // Only a URL the runtime refuses gets here; retrying cannot help.
       const error = new FrameStreamError('ERR_SOCKET', `Cannot open a WebSocket to ${url}`, { cause });
@@ -253,23 +255,19 @@ export class FrameStreamClient extends SafeEmitter {
       this.emitSafe('error', error);
       return this.setStatus('error');
     }
-    ws.binaryType = 'arraybuffer';
-    this.ws = ws;
     this.opened = false;
     this.socketError = null;
-    // Handlers check that their socket is still the current one: a socket
-    // replaced by a reconnect must not touch the new connection's state.
-    ws.onopen = () => this.ws === ws && this.onOpen(ws);
-    ws.onmessage = (ev: { data: unknown }) => {
-      if (this.ws !== ws) return;
-      this.heartbeat.heard();
-      handleMessage(this.receiver, ev.data);
-    };
-    ws.onerror = (ev: { message?: unknown }) => {
-      if (this.ws === ws) this.socketError = typeof ev?.message === 'string' ? ev.message : '';
-    };
-    ws.onclose = (ev: { code: number; reason: string }) => this.ws === ws && this.onClose(ev.code, ev.reason);
   }
+
+  private readonly socketEvents: SocketEvents = {
+    open: (ws) => this.onOpen(ws),
+    message: (data) => {
+      this.heartbeat.heard();
+      handleMessage(this.receiver, data);
+    },
+    error: (message) => void (this.socketError = message),
+    close: (code, reason) => this.onClose(code, reason),
+  };
 
   private onOpen(ws: WebSocketLike): void {
     this.opened = true;
@@ -292,16 +290,16 @@ export class FrameStreamClient extends SafeEmitter {
     clearTimeout(this.timers.hello);
     this.reconnector.connected(() => this.refreshSnapshot());
     this.setStatus(this.interactive.session.queued ? 'queued' : 'connected');
-    this.emitSafe('open', { framed: this.framed === true, stream: this.stream });
+    this.emitSafe('open', { framed: this.framed === true, stream: this.stream, url: this.endpoints.current! });
   }
 
   private onClose(code: number, reason: string): void {
     const { opened, socketError } = this;
     this.endConnection();
-    // A handshake that may have failed for want of a subprotocol: try once
-    // without (see WireFormat).
-    if (this.wire.closed(opened, socketError)) return this.openSocket();
-    const { url } = this.opts;
+    // A handshake that may have failed for want of a subprotocol: try the
+    // same URL once without (see WireFormat).
+    const url = this.endpoints.current!;
+    if (this.wire.closed(opened, socketError)) return this.openSocketTo(url);
     const before = this.interactive.session.current;
     const ended = this.interactive.session.endedBy(code, reason);
     if (this.interactive.session.current !== before) this.emitSafe('session', this.interactive.session.current);
@@ -310,10 +308,24 @@ export class FrameStreamClient extends SafeEmitter {
     if (error) this.emitSafe('error', error);
     this.refreshSnapshot();
     this.emitSafe('close', { code, reason });
+    this.retryOrStop(code, error);
+  }
+
+  /** The `url` function gave no URL: a failed attempt, as if one had been made and refused. */
+  private noUrl(error: FrameStreamError): void {
+    this.failure = toFailure(error, this.endpoints.current ?? '', null);
+    this.emitSafe('error', error);
+    this.refreshSnapshot();
+    this.retryOrStop(1006, error);
+  }
+
+  /** After an attempt or connection ended: schedules the next attempt, or settles. */
+  private retryOrStop(code: number, error: FrameStreamError | null): void {
     if (this.ws !== null || this._status === 'disconnected') return; // a listener reconnected or disconnected
     if (code === 1000) return this.setStatus('disconnected');
+    this.endpoints.failed();
     if (!this.opts.reconnect) return this.setStatus('error');
-    const decision = this.reconnector.schedule(code, () => this.openSocket(), error?.message ?? null);
+    const decision = this.reconnector.schedule(code, () => this.openSocket(code), error?.message ?? null);
     if ('error' in decision) {
       this.setStatus('error');
       if (decision.error) this.emitSafe('error', decision.error);
@@ -354,21 +366,14 @@ export class FrameStreamClient extends SafeEmitter {
    * after an abnormal close.
    */
   private dropDeadConnection(idleMs: number): void {
-    const ws = this.ws;
-    if (!ws) return;
-    ws.onopen = ws.onmessage = ws.onclose = null;
-    ws.onerror = () => {};
-    ws.close(4000, 'idle timeout');
+    if (!this.ws) return;
+    closeQuietly(this.ws, 4000, 'idle timeout');
     this.emitSafe('error', new FrameStreamError('ERR_HEARTBEAT_TIMEOUT', `Nothing received from the server for over ${Math.round(idleMs)} ms`));
     this.onClose(1006, 'idle timeout');
   }
 
   private sendJson(message: object): boolean {
-    return this.sendText(JSON.stringify(message));
-  }
-
-  private sendText(text: string): boolean {
-    return this.sendData(text);
+    return this.sendData(JSON.stringify(message));
   }
 
   /** Sends on the current framestream.v1 connection; `false` when none is open. */
@@ -397,15 +402,10 @@ export class FrameStreamClient extends SafeEmitter {
       // Before `connected`, establish() refreshes the snapshot once for both.
       if (this.established) this.refreshSnapshot();
     },
-    setSourceMetrics: (metrics) => {
-      this.sourceMetrics = metrics;
-    },
+    setSourceMetrics: (metrics) => void (this.sourceMetrics = metrics),
     setServerMetrics: (metrics) => {
       this.stats.recordServerCounts(metrics.skipped, metrics.capped);
-      // ServerMetrics' index signature admits only numbers, hence the cast.
-      const merged = { ...metrics, source: this.sourceMetrics } as ServerMetrics & { source?: FrameMetrics };
-      if (!merged.source) delete merged.source;
-      this.metrics = merged;
+      const merged = (this.metrics = withSourceMetrics(metrics, this.sourceMetrics));
       if (this.source.update(metrics, this.stats.clock.offsetMs)) this.emitSafe('source', this.source.current);
       this.emitSafe('metrics', merged);
       this.refreshSnapshot();
@@ -440,8 +440,8 @@ export class FrameStreamClient extends SafeEmitter {
 
   private buildSnapshot(): ClientSnapshot {
     const stats = this.getStats();
-    const { metrics, failure } = this;
-    const session = this.interactive.session.current;
-    return { status: this._status, fps: stats.fps, latency: stats.latency, metrics, stats, failure, source: this.source.current, session };
+    const { metrics, failure, source, interactive } = this;
+    const url = this.endpoints.current;
+    return { status: this._status, url, fps: stats.fps, latency: stats.latency, metrics, stats, failure, source: source.current, session: interactive.session.current };
   }
 }

@@ -1,7 +1,11 @@
 import { CLOSE_CODES } from '../protocol/index.js';
 import { BACKOFF_DEFAULTS, createBackoffPolicy, stripUndefined } from './backoff.js';
 import { rejectUnknownKeys } from '../protocol/suggest.js';
+import { resolveUrlOption, type UrlSource } from './endpoints.js';
 import type { FrameStreamClientOptions, ReconnectPolicy, WebSocketConstructor } from './types.js';
+
+// Where it lived before the URL forms grew; the producer and the worker client import it from here.
+export { resolveUrl } from './endpoints.js';
 
 /** Every default of {@link FrameStreamClientOptions} in one place. */
 export const CLIENT_DEFAULTS = Object.freeze({
@@ -62,7 +66,8 @@ void everyKeyListed;
 
 /** Options after defaults are applied and everything is checked. */
 export interface ResolvedClientOptions {
-  url: string;
+  /** The URLs to take in turn, resolved, or the function to ask. */
+  url: UrlSource;
   autoConnect: boolean;
   WebSocket: WebSocketConstructor;
   reconnect: boolean;
@@ -131,30 +136,6 @@ export function serializeParams(params: unknown): string {
   return `{"type":"params","params":${json}}`;
 }
 
-/**
- * Resolves a relative URL against the page (browsers) and turns `http(s):`
- * into `ws(s):`, so `url: '/ws/test/'` works in an app served by the stream's
- * own server.
- */
-export function resolveUrl(url: unknown): string {
-  if (typeof url !== 'string' || url === '') {
-    throw new TypeError(`Expected \`url\` to be a non-empty string, got \`${String(url)}\``);
-  }
-  const base = (globalThis as { location?: { href?: string } }).location?.href;
-  let parsed: URL;
-  try {
-    parsed = new URL(url, base);
-  } catch {
-    throw new TypeError(`Expected \`url\` to be a ws:// or wss:// URL, got \`${url}\``);
-  }
-  if (parsed.protocol === 'http:') parsed.protocol = 'ws:';
-  else if (parsed.protocol === 'https:') parsed.protocol = 'wss:';
-  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
-    throw new TypeError(`Expected \`url\` to be a ws:// or wss:// URL, got \`${url}\``);
-  }
-  return parsed.href;
-}
-
 /** Close codes: integers a close frame can carry (1000-4999). */
 function checkCloseCodes(value: unknown): readonly number[] {
   if (!Array.isArray(value)) {
@@ -185,7 +166,7 @@ export function resolveClientOptions(options: FrameStreamClientOptions): Resolve
   }
   rejectUnknownKeys(options, CLIENT_OPTION_KEYS, 'FrameStreamClient');
   const opts = { ...CLIENT_DEFAULTS, ...stripUndefined(options) };
-  const url = resolveUrl(opts.url);
+  const url = resolveUrlOption(opts.url);
 
   const WebSocketImpl = opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   if (typeof WebSocketImpl !== 'function') {

@@ -160,3 +160,11 @@ function asStreamError(err: unknown, fallback: FrameStreamErrorCode): FrameStrea
   if (isFrameStreamError(err)) return err;
   return new FrameStreamError(fallback, err instanceof Error ? err.message : String(err), { cause: err });
 }
+
+/** The server's metrics with the last frame's source metrics as `source`, left out when there are none. */
+export function withSourceMetrics(metrics: ServerMetrics, source: FrameMetrics | undefined): ServerMetrics & { source?: FrameMetrics } {
+  // ServerMetrics' index signature admits only numbers, hence the cast.
+  const merged = { ...metrics, source } as ServerMetrics & { source?: FrameMetrics };
+  if (!merged.source) delete merged.source;
+  return merged;
+}

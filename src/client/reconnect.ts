@@ -37,8 +37,13 @@ export class Reconnector {
     private readonly policy: ReconnectPolicy,
     private readonly stableAfterMs: number,
     private readonly limits: RetryLimits,
-    private readonly url: string,
+    /** What the messages call the target: a URL, or a function for one that changes between attempts. */
+    private readonly target: string | (() => string),
   ) {}
+
+  private get url(): string {
+    return typeof this.target === 'function' ? this.target() : this.target;
+  }
 
   /**
    * Counts an attempt and asks the policy for its delay; with one, `retry`

@@ -90,6 +90,7 @@ function sameSnapshot(a: ClientSnapshot, b: ClientSnapshot): boolean {
     a.latency?.p50 === b.latency?.p50 &&
     a.latency?.p95 === b.latency?.p95 &&
     a.metrics === b.metrics &&
+    a.url === b.url &&
     a.failure === b.failure &&
     a.source === b.source &&
     a.session === b.session &&

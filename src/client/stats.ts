@@ -1,5 +1,6 @@
 import { ClockOffsetEstimator } from './clock-offset.js';
 import { FpsMeter, RollingWindow } from './meters.js';
+import type { ClientStats } from './types.js';
 
 /**
  * What the client counts about the frames it receives: totals, drops, FPS,
@@ -153,6 +154,12 @@ export class StreamStats {
     if (offset === null) return null;
     const ps = this.rawLatency.percentiles([50, 95]);
     return ps ? { p50: Math.max(0, ps[0]! + offset), p95: Math.max(0, ps[1]! + offset) } : null;
+  }
+
+  /** The frame counts and figures of `getStats()`, as of now. */
+  figures(): Pick<ClientStats, 'framesReceived' | 'framesDropped' | 'framesCapped' | 'bytesReceived' | 'fps' | 'latency' | 'clockOffsetMs' | 'clockOffsetErrorMs'> {
+    const { framesReceived, framesDropped, framesCapped, bytesReceived, fps } = this;
+    return { framesReceived, framesDropped, framesCapped, bytesReceived, fps, latency: this.latencyPercentiles(), clockOffsetMs: this.clock.offsetMs, clockOffsetErrorMs: this.clock.errorMs };
   }
 
   private connectionDropped(): number {

@@ -78,6 +78,7 @@ export interface WebSocketLike {
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
 
 export type { FrameStreamClientOptions } from './client-options.js';
+export type { UrlContext, UrlOption, UrlProvider } from './endpoints.js';
 
 
 /**
@@ -89,7 +90,10 @@ export interface ConnectionFailure {
   readonly code: FrameStreamErrorCode;
   /** A sentence naming the URL and what went wrong, as in the `error` event. */
   readonly message: string;
-  /** The URL the client tried, as resolved (absolute, `ws:`/`wss:`). */
+  /**
+   * The URL the client tried, as resolved (absolute, `ws:`/`wss:`); when a
+   * `url` function failed to give one, the URL tried before (`''` if none).
+   */
   readonly url: string;
   /** Close code of the failed connection (1006 when it never opened); `null` when no socket could be made. */
   readonly closeCode: number | null;
@@ -103,6 +107,12 @@ export interface ConnectionFailure {
  */
 export interface ClientSnapshot {
   readonly status: ClientStatus;
+  /**
+   * The URL of the current connection, or of the attempt under way or made
+   * last, as resolved (absolute, `ws:`/`wss:`); `null` before the first.
+   * With several URLs (or a function) it shows which node the client is on.
+   */
+  readonly url: string | null;
   /** Frames per second received over the last `fpsInterval`. */
   readonly fps: number;
   /** Rolling latency percentiles, `null` before the first measured frame, for bare servers and while not connected. */
@@ -237,7 +247,7 @@ export interface FrameStreamEvents {
   /** The status changed (also readable as `client.status`). */
   status: (status: ClientStatus) => void;
   /** A connection became usable: after `hello` (framestream.v1) or at once (bare). */
-  open: (info: { framed: boolean; stream: StreamInfo | null }) => void;
+  open: (info: { framed: boolean; stream: StreamInfo | null; url: string }) => void;
   /** A frame arrived. `frame.data` is a view into the message; copy it to keep it past the handler. */
   frame: (frame: Frame) => void;
   /** Frames per second received, once per `fpsInterval` while connected. */

@@ -242,6 +242,7 @@ export class FakeStream extends EventEmitter<{ frame: (frame: { data: Uint8Array
 function makeSnapshot(status: ClientStatus, failure: ConnectionFailure): ClientSnapshot {
   return {
     status,
+    url: failure?.url ?? null,
     fps: 0,
     latency: null,
     metrics: null,

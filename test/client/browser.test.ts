@@ -79,13 +79,15 @@ describe('FrameStreamClient in Chromium', () => {
   });
 
   it('receives framed frames with their metadata and decodes them as JPEG', async () => {
-    const { page } = await openPage('framed');
+    const { page, server } = await openPage('framed');
     await page.waitForFunction(() => (window as any).result.latency.length >= 3, undefined, { timeout: 20_000 });
     const result = await page.evaluate(() => (window as any).result);
     expect(result.errors).toEqual([]);
     // autoConnect emitted `connecting` inside the constructor, before the page listened.
     expect(result.statuses[0]).toBe('connected');
-    expect(result.open).toEqual({ framed: true, stream: { width: 96, height: 64, fps: 20, codec: 'jpeg', source: 'test' } });
+    const stream = { width: 96, height: 64, fps: 20, codec: 'jpeg', source: 'test' };
+    // The relative URL, resolved against the page.
+    expect(result.open).toEqual({ framed: true, stream, url: `ws://127.0.0.1:${server.port}/ws/test/` });
     const seqs = result.frames.map((f: { seq: number }) => f.seq);
     for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBeGreaterThan(seqs[i - 1]);
     for (const f of result.frames) {
@@ -103,10 +105,10 @@ describe('FrameStreamClient in Chromium', () => {
   });
 
   it('receives bare JPEG frames from a server without the subprotocol', async () => {
-    const { page } = await openPage('bare');
+    const { page, server } = await openPage('bare');
     const result = await page.evaluate(() => (window as any).result);
     expect(result.errors).toEqual([]);
-    expect(result.open).toEqual({ framed: false, stream: null });
+    expect(result.open).toEqual({ framed: false, stream: null, url: server.url });
     expect(result.frames.slice(0, 3).map((f: { seq: number }) => f.seq)).toEqual([1, 2, 3]);
     for (const f of result.frames) expect(f).toMatchObject({ width: 96, height: 64, latencyMs: null, metrics: null });
     expect(result.decoded.slice(0, 3)).toEqual([[96, 64], [96, 64], [96, 64]]);

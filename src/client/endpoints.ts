@@ -1,0 +1,159 @@
+import { FrameStreamError } from '../protocol/index.js';
+
+/** What a `url` function is told before each connection attempt. */
+export interface UrlContext {
+  /**
+   * 0 for the first attempt after `connect()`, then the number of the
+   * retry (1, 2, …) exactly as the reconnect policy counts it.
+   */
+  attempt: number;
+  /** The URL of the attempt before this one, as resolved; absent before the first. */
+  previous?: string;
+  /**
+   * Close code of the connection that ended (1006 when it never opened);
+   * absent for the first attempt after `connect()`.
+   */
+  closeCode?: number;
+}
+
+/**
+ * Gives the URL for the next connection attempt: service discovery, a load
+ * balancer's list, a token fetched per connection. Called before every
+ * attempt; may return a promise.
+ */
+export type UrlProvider = (context: UrlContext) => string | Promise<string>;
+
+/** The forms of the client's `url` option. */
+export type UrlOption = string | readonly string[] | UrlProvider;
+
+/** A checked `url` option: resolved URLs to take in turn, or a function to ask. */
+export type UrlSource = { readonly urls: readonly string[] } | { readonly provider: UrlProvider };
+
+/**
+ * Resolves a relative URL against the page (browsers) and turns `http(s):`
+ * into `ws(s):`, so `url: '/ws/test/'` works in an app served by the stream's
+ * own server. Throws a `TypeError` naming `name` for anything else.
+ */
+export function resolveUrl(url: unknown, name = 'url'): string {
+  if (typeof url !== 'string' || url === '') {
+    throw new TypeError(`Expected \`${name}\` to be a non-empty string, got \`${String(url)}\``);
+  }
+  const base = (globalThis as { location?: { href?: string } }).location?.href;
+  let parsed: URL;
+  try {
+    parsed = new URL(url, base);
+  } catch {
+    throw new TypeError(`Expected \`${name}\` to be a ws:// or wss:// URL, got \`${url}\``);
+  }
+  if (parsed.protocol === 'http:') parsed.protocol = 'ws:';
+  else if (parsed.protocol === 'https:') parsed.protocol = 'wss:';
+  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
+    throw new TypeError(`Expected \`${name}\` to be a ws:// or wss:// URL, got \`${url}\``);
+  }
+  return parsed.href;
+}
+
+/**
+ * Checks the `url` option: a URL, a non-empty array of URLs (each checked
+ * and resolved now, named `url[i]` when bad) or a function.
+ */
+export function resolveUrlOption(value: unknown): UrlSource {
+  if (typeof value === 'function') return { provider: value as UrlProvider };
+  if (Array.isArray(value)) {
+    if (value.length === 0) throw new TypeError('Expected `url` to hold at least one URL, got an empty array');
+    return { urls: Object.freeze(value.map((url, i) => resolveUrl(url, `url[${i}]`))) };
+  }
+  if (typeof value !== 'string') {
+    throw new TypeError(`Expected \`url\` to be a URL, an array of URLs or a function, got \`${String(value)}\``);
+  }
+  return { urls: [resolveUrl(value)] };
+}
+
+/**
+ * Where the client connects next. A list is taken in turn, from the first:
+ * a URL whose attempt failed or whose connection dropped is passed over for
+ * the next one, so a node that just died is not the first one tried again
+ * (and a `connect()` after the client gave up starts at the next one too).
+ * A `connect()` after `disconnect()` returns to the URL it was on.
+ *
+ * A function is asked before every attempt. What it throws, rejects with or
+ * returns that is not a usable URL becomes an `ERR_HOOK_FAILED` error for
+ * the client to treat as a failed attempt, never an exception.
+ */
+export class Endpoints {
+  private index = 0;
+  /** Bumped by {@link cancel}, so an answer from a provider that was overtaken is dropped. */
+  private generation = 0;
+  /** What the function gave last. */
+  private last: string | null = null;
+
+  constructor(private readonly source: UrlSource) {}
+
+  /**
+   * The URL of the current connection or of the attempt under way. Between
+   * attempts: for a list, the one the next attempt goes to; for a function,
+   * the one it gave last (`null` before its first answer).
+   */
+  get current(): string | null {
+    return 'urls' in this.source ? this.source.urls[this.index]! : this.last;
+  }
+
+  /** What to call the target in a message: the URL, the list, or the one the function gave last. */
+  describe(): string {
+    if ('provider' in this.source) return this.last === null ? 'the URLs `url` gives' : `${this.last} (the last URL \`url\` gave)`;
+    const { urls } = this.source;
+    return urls.length === 1 ? urls[0]! : `any of ${urls.join(', ')}`;
+  }
+
+  /** The current URL failed or dropped: the next attempt goes to the next one in the list. */
+  failed(): void {
+    if ('urls' in this.source) this.index = (this.index + 1) % this.source.urls.length;
+  }
+
+  /**
+   * Picks the URL for an attempt and calls `open` with it: at once for a
+   * list or a function that returns a string, once settled for a promise.
+   * `fail` gets the error when the function gives no usable URL. After
+   * {@link cancel}, a pending answer calls neither.
+   */
+  pick(context: Omit<UrlContext, 'previous'>, open: (url: string) => void, fail: (error: FrameStreamError) => void): void {
+    const source = this.source;
+    if ('urls' in source) return open(source.urls[this.index]!);
+    const generation = ++this.generation;
+    const asked: UrlContext = { ...context, ...(this.last !== null && { previous: this.last }) };
+    const settle = (value: unknown) => {
+      if (generation !== this.generation) return;
+      let url: string;
+      try {
+        url = resolveUrl(value);
+      } catch (cause) {
+        const got = typeof value === 'string' ? `\`${value}\`` : `a ${typeof value} (\`${String(value)}\`)`;
+        const expected = 'a ws://, wss://, http(s):// or, in a browser, relative URL';
+        return fail(new FrameStreamError('ERR_HOOK_FAILED', `\`url\` returned ${got}, expected ${expected}`, { cause }));
+      }
+      open((this.last = url));
+    };
+    const threw = (verb: 'threw' | 'rejected') => (cause: unknown) => {
+      if (generation !== this.generation) return;
+      const detail = cause instanceof Error ? cause.message : String(cause);
+      fail(new FrameStreamError('ERR_HOOK_FAILED', `\`url\` ${verb}: ${detail}`, { cause }));
+    };
+    let result: unknown;
+    try {
+      result = source.provider(asked);
+    } catch (cause) {
+      return threw('threw')(cause);
+    }
+    if (isThenable(result)) Promise.resolve(result).then(settle, threw('rejected'));
+    else settle(result);
+  }
+
+  /** Drops the answer of a provider still being waited for (`disconnect()`, `connect()`). */
+  cancel(): void {
+    this.generation++;
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
