@@ -34,5 +34,8 @@ export function readServerMessage(text: string): ServerEvent {
       return { type: 'demand', watching: msg.watching === true };
     case 'error':
       return { type: 'error', error: new FrameStreamError(String(msg.code) as FrameStreamErrorCode, `The server says: ${msg.message}`) };
+    default:
+      // Sent only to a producer that asked to serve sessions, which this one did not.
+      throw malformed(`Unexpected server message type ${JSON.stringify(msg.type)}`);
   }
 }

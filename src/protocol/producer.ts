@@ -1,5 +1,8 @@
 import { FrameStreamError } from './errors.js';
 import type { FrameMetrics } from './frame.js';
+import type { ProducerSessionMessage } from './producer-sessions.js';
+
+export * from './producer-sessions.js';
 
 /**
  * Subprotocol `framestream.producer.v1`: a model in another process (or
@@ -12,7 +15,7 @@ import type { FrameMetrics } from './frame.js';
  * |      0 | u8   | message type, always 1 (frame)                           |
  * |      1 | u8   | format: 1 = JPEG, 2 = raw uint8, 3 = raw float32 (0-1)   |
  * |      2 | u16  | header length H (24 + metrics JSON bytes)                |
- * |      4 | u32  | target: 0 = the stream's viewers (other values reserved) |
+ * |      4 | u32  | target: 0 = the stream's viewers, else a session's number |
  * |      8 | u16  | width in pixels (raw; 0 for JPEG: read from the JPEG)    |
  * |     10 | u16  | height in pixels (raw; 0 for JPEG)                       |
  * |     12 | u8   | channels: 1, 3 or 4 (raw; 0 for JPEG)                    |
@@ -23,7 +26,9 @@ import type { FrameMetrics } from './frame.js';
  * |     24 | utf8 | optional metrics JSON object of numbers (H - 24 bytes)   |
  * |      H | P    | JPEG file, or width × height × channels values           |
  *
- * Server → producer: JSON text messages ({@link IngestServerMessage}).
+ * Server → producer: JSON text messages ({@link IngestServerMessage}), and,
+ * for a producer that serves sessions, binary input frames
+ * (producer-sessions.ts).
  */
 export const PRODUCER_SUBPROTOCOL = 'framestream.producer.v1';
 export const PRODUCER_FRAME_TYPE = 1;
@@ -47,6 +52,8 @@ export const PRODUCER_CLOSE_CODES = {
   replaced: 4410,
   /** It sent something the protocol does not allow (bad header, sizes that lie). */
   protocolError: 4400,
+  /** The stream's sessions are served by a producer, and this one did not ask to serve them (`?sessions=1`). */
+  sessionsRequired: 4412,
 } as const;
 
 /** What one producer frame header says. */
@@ -87,12 +94,22 @@ export type IngestServerMessage =
       stream: { path: string; width: number; height: number; fps: number };
       /** Whether any viewer watches now (see `demand`). */
       watching: boolean;
+      /**
+       * Only to a producer that asked to serve sessions: whether this stream
+       * has sessions for it (`session: 'producer'`).
+       */
+      sessions?: boolean;
     }
-  /** `n` more frames may be sent; `frameId` is the frame that freed them (taken, shown or replaced). */
-  | { type: 'credit'; n: number; frameId: number }
+  /**
+   * `n` more frames may be sent; `frameId` is the frame that freed them
+   * (taken, shown or replaced). `target` is there for a frame sent to a
+   * session: each session has its own credits.
+   */
+  | { type: 'credit'; n: number; frameId: number; target?: number }
   /** Viewers came or all left: a producer may pause its model while `watching` is false. */
   | { type: 'demand'; watching: boolean }
-  | { type: 'error'; code: string; message: string };
+  | { type: 'error'; code: string; message: string }
+  | ProducerSessionMessage;
 
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
@@ -196,6 +213,9 @@ export function parseIngestServerMessage(text: string): IngestServerMessage {
     case 'credit':
     case 'demand':
     case 'error':
+    case 'sessionStart':
+    case 'sessionParams':
+    case 'sessionEnd':
       return msg as unknown as IngestServerMessage;
     default:
       throw new FrameStreamError('ERR_PRODUCER_PROTOCOL', `Unknown server message type ${JSON.stringify(msg.type)?.slice(0, 64)}`);

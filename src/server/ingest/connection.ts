@@ -11,8 +11,13 @@ import { validateFrame, type FrameLimits, type ValidFrame } from '../sources/fra
 export interface ProducerConnectionOptions {
   limits: FrameLimits;
   credits: number;
-  /** A validated frame; `done` must be called once the stream is through with it. */
-  frame(frame: ValidFrame, metrics: DecodedProducerFrame['header']['metrics'], done: () => void): void;
+  /**
+   * A validated frame for `target` (0: the stream's viewers); `done` must be
+   * called once the stream is through with it. Returns an error for a target
+   * the producer may not send to, which closes it (4400); `false` drops the
+   * frame (a session that has just ended).
+   */
+  frame(target: number, frame: ValidFrame, metrics: DecodedProducerFrame['header']['metrics'], done: () => void): FrameStreamError | boolean;
   reportError(err: FrameStreamError): void;
 }
 
@@ -38,6 +43,14 @@ export class ProducerConnection {
 
   send(msg: IngestServerMessage): void {
     if (this.ws.readyState === 1) this.ws.send(JSON.stringify(msg));
+  }
+
+  sendBinary(bytes: Uint8Array): void {
+    if (this.ws.readyState === 1) this.ws.send(bytes);
+  }
+
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
   }
 
   /** Closes the producer for breaking the protocol, and tells the app. */
@@ -66,19 +79,21 @@ export class ProducerConnection {
           : new FrameStreamError('ERR_INVALID_FRAME', cause instanceof Error ? cause.message : String(cause), { cause });
       return this.refuse(err);
     }
-    if (decoded.header.target !== 0) {
-      return this.refuse(new FrameStreamError('ERR_PRODUCER_PROTOCOL', `Unknown frame target ${decoded.header.target}; v1 has only 0`));
-    }
+    const { target, frameId } = decoded.header;
     this.received++;
     this.inFlight++;
-    const frameId = decoded.header.frameId;
     let freed = false;
-    this.o.frame(frame, decoded.header.metrics, () => {
+    const done = () => {
       if (freed) return;
       freed = true;
       this.inFlight--;
-      this.send({ type: 'credit', n: 1, frameId });
-    });
+      this.send(target === 0 ? { type: 'credit', n: 1, frameId } : { type: 'credit', n: 1, frameId, target });
+    };
+    const taken = this.o.frame(target, frame, decoded.header.metrics, done);
+    if (taken === true) return;
+    freed = true; // no credit: the frame went nowhere
+    this.inFlight--;
+    if (taken !== false) this.refuse(taken);
   }
 }
 

@@ -5,9 +5,11 @@ import {
   FrameStreamError,
   PRODUCER_CLOSE_CODES,
   PRODUCER_HEADER_BYTES,
+  PRODUCER_SESSIONS_PARAM,
   PRODUCER_SUBPROTOCOL,
   type FrameMetrics,
 } from '../../protocol/index.js';
+import type { ServedSessions } from '../sessions/served.js';
 import { attachRoute } from '../http/host.js';
 import { refuseUpgrade } from '../http/gate.js';
 import { normalizePath } from '../http/host.js';
@@ -27,7 +29,17 @@ export interface IngestEndpointOptions {
   /** A producer connected (true) or its connection ended (false). */
   online(online: boolean): void;
   frame(frame: ValidFrame, metrics: FrameMetrics | undefined, done: () => void): void;
+  /** With `session: 'producer'`: the sessions a producer that asks (`?sessions=1`) serves. */
+  sessions?: ServedSessions;
   reportError(err: FrameStreamError): void;
+}
+
+/** Whether the producer asked to serve sessions: `?sessions=1` (or `true`) on its URL. */
+function asksForSessions(req: IncomingMessage): boolean {
+  const url = req.url ?? '';
+  const q = url.indexOf('?');
+  const value = q === -1 ? null : new URLSearchParams(url.slice(q + 1)).get(PRODUCER_SESSIONS_PARAM);
+  return value === '1' || value === 'true';
 }
 
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
@@ -109,7 +121,7 @@ export class IngestEndpoint {
     }
     if (this.closed || socket.destroyed) return void socket.destroy();
     try {
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, asksForSessions(req)));
     } catch (cause) {
       this.o.reportError(new FrameStreamError('ERR_SOCKET', `Producer handshake failed: ${errorText(cause)}`, { cause }));
       socket.destroy();
@@ -147,12 +159,22 @@ export class IngestEndpoint {
     return true;
   }
 
-  private accept(ws: import('ws').WebSocket): void {
+  private accept(ws: import('ws').WebSocket, servesSessions: boolean): void {
     ws.on('error', (cause: Error & { code?: string }) => {
       const code = cause.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'ERR_INVALID_FRAME' : 'ERR_SOCKET';
       this.o.reportError(new FrameStreamError(code, `Producer on ${this.path}: ${cause.message}`, { cause }));
     });
     if (this.closed) return void ws.close(1001, 'Server closing');
+    const sessions = this.o.sessions;
+    // Checked before it can replace anyone: a producer that cannot serve
+    // the sessions must not take them from one that does. The handshake is
+    // accepted so that it can be told why, in words, before the close.
+    if (sessions && !servesSessions) {
+      const message = `The stream on ${this.path} serves its sessions from a producer: connect with ?${PRODUCER_SESSIONS_PARAM}=1 and serve them (docs/producers.md)`;
+      this.o.reportError(new FrameStreamError('ERR_PRODUCER_REFUSED', `Refused a producer that does not serve sessions: ${message}`));
+      if (ws.readyState === 1) ws.send(JSON.stringify({ type: 'error', code: 'ERR_PRODUCER_REFUSED', message }));
+      return void ws.close(PRODUCER_CLOSE_CODES.sessionsRequired, `Connect with ?${PRODUCER_SESSIONS_PARAM}=1 to serve this stream's sessions`);
+    }
     const previous = this.current;
     if (previous) {
       if (!this.o.settings.replace) {
@@ -164,13 +186,14 @@ export class IngestEndpoint {
     const conn = new ProducerConnection(ws, {
       limits: this.o.limits,
       credits: this.o.settings.credits,
-      frame: (frame, metrics, done) => this.o.frame(frame, metrics, done),
+      frame: (target, frame, metrics, done) => this.route(target, servesSessions, frame, metrics, done),
       reportError: (err) => this.o.reportError(err),
     });
     this.current = conn;
     const stopHeartbeat = this.heartbeat(ws);
     ws.on('close', () => {
       stopHeartbeat();
+      sessions?.detach(conn);
       if (this.current !== conn) return;
       this.current = undefined;
       this.o.online(false);
@@ -184,8 +207,40 @@ export class IngestEndpoint {
       maxFrameHeight: this.o.limits.maxFrameHeight,
       stream: this.o.stream(),
       watching: this.o.watching(),
+      // Only a producer that asked hears of sessions at all, not even this
+      // field: a v1 producer closes on what it does not know.
+      ...(servesSessions && { sessions: sessions !== undefined }),
     });
     this.o.online(true);
+    if (sessions) sessions.attach(conn, this.o.settings.sessionInfo);
+  }
+
+  /** Where a frame goes by its target: the stream (0), or a session the producer serves. */
+  private route(
+    target: number,
+    servesSessions: boolean,
+    frame: ValidFrame,
+    metrics: FrameMetrics | undefined,
+    done: () => void,
+  ): FrameStreamError | boolean {
+    const sessions = this.o.sessions;
+    if (target === 0) {
+      if (sessions) {
+        return new FrameStreamError('ERR_PRODUCER_PROTOCOL', 'Frame target 0: this stream has no viewers outside its sessions; address a session');
+      }
+      this.o.frame(frame, metrics, done);
+      return true;
+    }
+    if (!sessions || !servesSessions) {
+      return new FrameStreamError('ERR_PRODUCER_PROTOCOL', `Unknown frame target ${target}: this connection serves no sessions, only 0`);
+    }
+    const to = sessions.route(target);
+    if (to.kind === 'ended') return false;
+    if (to.kind === 'session') {
+      to.offer(frame, metrics, done);
+      return true;
+    }
+    return new FrameStreamError('ERR_PRODUCER_PROTOCOL', `Unknown frame target ${target}: no session has that number`);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import type { FrameStreamError } from '../../protocol/index.js';
 import type { Producer } from '../producer.js';
+import type { ServedSessions } from '../sessions/served.js';
 import type { FrameLimits } from '../sources/frames.js';
 import { IngestSource } from '../sources/ingest.js';
 import { IngestEndpoint } from './endpoint.js';
@@ -21,6 +22,8 @@ export interface OpenIngestOptions {
   stream: () => { path: string; width: number; height: number; fps: number };
   watching: () => boolean;
   heartbeatInterval: number;
+  /** With `session: 'producer'`: the sessions the producer serves. */
+  sessions?: ServedSessions;
   /** A producer connected (true) or went away (false), after the source knows. */
   online: (online: boolean) => void;
   reportError: (err: FrameStreamError) => void;
@@ -37,6 +40,7 @@ export function openIngest(o: OpenIngestOptions): Ingest {
     stream: o.stream,
     watching: o.watching,
     heartbeatInterval: o.heartbeatInterval,
+    sessions: o.sessions,
     online: (online) => {
       source.setOnline(online);
       o.online(online);

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Session } from '../types.js';
 import { rejectUnknownKeys } from '../../protocol/suggest.js';
 import { normalizePath } from '../http/host.js';
 import { integer, show, urlPath } from '../validate.js';
@@ -20,16 +21,27 @@ export interface IngestOptions {
    */
   replace?: boolean;
   /**
-   * Frames a producer may have in flight before it waits for a credit.
+   * Frames a producer may have in flight before it waits for a credit
+   * (per session, for a producer serving sessions).
    * @default 2
    */
   credits?: number;
+  /**
+   * With `session: 'producer'`: what the producer is told about each
+   * session's viewer (its `sessionStart.viewer`, JSON). Nothing by default:
+   * `identity` is whatever `authorize` read (often from cookies), and the
+   * producer may run on another machine, so the app chooses what to share.
+   * @default undefined (the producer gets `viewer: null`)
+   * @example
+   * sessionInfo: (session) => ({ user: (session.identity as { name: string }).name })
+   */
+  sessionInfo?: (session: Session) => unknown;
 }
 
-const INGEST_KEYS = ['path', 'token', 'authorizeProducer', 'replace', 'credits'];
+const INGEST_KEYS = ['path', 'token', 'authorizeProducer', 'replace', 'credits', 'sessionInfo'];
 
 export type ResolvedIngest = Required<Pick<IngestOptions, 'path' | 'replace' | 'credits'>> &
-  Pick<IngestOptions, 'token' | 'authorizeProducer'>;
+  Pick<IngestOptions, 'token' | 'authorizeProducer' | 'sessionInfo'>;
 
 /** Validates the `ingest` option, naming the bad field; `streamPath` is the stream's normalised path. */
 export function resolveIngest(ingest: unknown, streamPath: string): ResolvedIngest {
@@ -50,5 +62,8 @@ export function resolveIngest(ingest: unknown, streamPath: string): ResolvedInge
   }
   if (typeof i.replace !== 'boolean') throw new TypeError(`Expected \`ingest.replace\` to be a boolean, got \`${show(i.replace)}\``);
   integer('ingest.credits', i.credits, 1, 64);
+  if (i.sessionInfo !== undefined && typeof i.sessionInfo !== 'function') {
+    throw new TypeError(`Expected \`ingest.sessionInfo\` to be a function, got \`${show(i.sessionInfo)}\``);
+  }
   return i;
 }

@@ -27,6 +27,14 @@ export class InputSlot {
     this.waiting = frame; // replaces an older one, which a later ack covers
   }
 
+  /** Takes the newest frame not yet taken, without waiting (a producer-served session's pump). */
+  shift(): InputFrame | undefined {
+    const frame = this.waiting;
+    if (!frame) return undefined;
+    this.waiting = undefined;
+    return this.take(frame);
+  }
+
   /** Ends every `frames()` iteration. */
   end(): void {
     this.ended = true;

@@ -12,6 +12,7 @@ import type { FrameLimits } from '../sources/frames.js';
 import type { Session } from '../types.js';
 import type { Viewer } from '../viewers/viewer.js';
 import type { ResolvedSessions } from './options.js';
+import { ServedSessions } from './served.js';
 import { SessionImpl, type SessionRoomOptions } from './session.js';
 
 export interface SessionManagerOptions {
@@ -50,8 +51,12 @@ export class SessionManager {
   private readonly ofViewer = new WeakMap<Viewer, { session: SessionImpl; spectator: boolean }>();
   private readonly timers = new Map<SessionImpl, { grace?: NodeJS.Timeout; limit?: NodeJS.Timeout }>();
   private closed = false;
+  /** With `session: 'producer'`: the bridge to the ingest producer that serves the sessions. */
+  readonly served: ServedSessions | undefined;
 
-  constructor(private readonly o: SessionManagerOptions) {}
+  constructor(private readonly o: SessionManagerOptions) {
+    this.served = o.settings.handler === 'producer' ? new ServedSessions({ error: o.room.error }) : undefined;
+  }
 
   counts(): { active: number; queued: number; spectators: number } {
     let spectators = 0;
@@ -199,7 +204,9 @@ export class SessionManager {
       this.later(session, 'limit', sessionTimeout, () => this.end(session, `Session time limit (${seconds} s) reached`, 'timeout'));
     }
     if (session.owner) session.audience.add(session.owner);
-    void session.start(this.o.settings.handler);
+    const handler = this.o.settings.handler;
+    if (handler === 'producer') this.served!.open(session);
+    else void session.start(handler);
     this.tell(session);
     session.updateDemand();
   }

@@ -8,9 +8,13 @@ export interface SessionOptions {
    * Makes the stream interactive: called once per viewer session with a
    * `Session` (its params, its input frames, its signal); returns the
    * session's frame source or uses `session.push()` (docs/sessions.md).
+   *
+   * `'producer'` instead has the stream's ingest producer serve every
+   * session (it needs `ingest`, and a producer that connects with
+   * `?sessions=1`; docs/producers.md).
    * @default undefined (a broadcast stream)
    */
-  session?: SessionHandler;
+  session?: SessionHandler | 'producer';
   /**
    * Sessions running at once; later viewers wait in a FIFO queue.
    * @default 4
@@ -41,7 +45,8 @@ export interface SessionOptions {
 
 /** The session options of `createFrameStreamServer`, resolved. */
 export interface ResolvedSessions {
-  handler: SessionHandler;
+  /** The app's session function, or `'producer'`: the ingest producer serves the sessions. */
+  handler: SessionHandler | 'producer';
   maxSessions: number;
   sessionTimeout: number;
   sessionGrace: number;
@@ -58,7 +63,20 @@ export const SESSION_DEFAULTS = Object.freeze({
 
 /** Validates the session options (only read when `session` is given), naming the bad one. */
 export function resolveSessions(o: Record<string, unknown>): ResolvedSessions {
-  if (typeof o.session !== 'function') throw new TypeError(`Expected \`session\` to be a function, got \`${show(o.session)}\``);
+  if (typeof o.session !== 'function' && o.session !== 'producer') {
+    throw new TypeError(`Expected \`session\` to be a function or 'producer', got \`${show(o.session)}\``);
+  }
+  // Who makes a session's frames must be one answer: the function in this
+  // process, or the producer on the ingest endpoint, never both.
+  if (o.session === 'producer' && o.ingest === undefined) {
+    throw new TypeError("`session: 'producer'` has the ingest producer serve the sessions: give `ingest` too");
+  }
+  if (typeof o.session === 'function' && o.ingest !== undefined) {
+    throw new TypeError(
+      "A `session` function makes each session's frames in this process, so `ingest` would have nobody to feed; " +
+        "pass `session: 'producer'` to have the ingest producer serve the sessions",
+    );
+  }
   const s: Record<string, unknown> = { ...SESSION_DEFAULTS, ...o };
   integer('maxSessions', s.maxSessions, 1, 100_000);
   integer('sessionTimeout', s.sessionTimeout, 0, 2 ** 31 - 1);
@@ -68,7 +86,7 @@ export function resolveSessions(o: Record<string, unknown>): ResolvedSessions {
     throw new TypeError(`Expected \`authorizeSpectator\` to be a function, got \`${show(s.authorizeSpectator)}\``);
   }
   return {
-    handler: o.session as SessionHandler,
+    handler: o.session as SessionHandler | 'producer',
     maxSessions: s.maxSessions as number,
     sessionTimeout: s.sessionTimeout as number,
     sessionGrace: s.sessionGrace as number,

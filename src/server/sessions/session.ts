@@ -3,6 +3,7 @@ import { EventEmitter } from 'eventemitter3';
 import { FrameStreamError, type FrameMetrics } from '../../protocol/index.js';
 import { MemoryChannel } from '../channel/channel.js';
 import { Producer, type ProducerOptions } from '../producer.js';
+import type { SourceAdapter } from '../sources/adapter.js';
 import type { FrameSource, InputFrame, PushFrame, Session, SessionEvents, SessionHandler, ViewerHandle } from '../types.js';
 import { Audience } from '../viewers/audience.js';
 import type { Viewer } from '../viewers/viewer.js';
@@ -35,6 +36,8 @@ export class SessionImpl extends EventEmitter<SessionEvents> implements Session 
   /** Server wall clock when it started running, or `undefined` while queued. */
   startedAt: number | undefined;
   expiresAt: number | null = null;
+  /** Called after each input frame offered (a producer-served session forwards it from there). */
+  onInput: (() => void) | undefined;
   private currentParams: Readonly<Record<string, unknown>> = Object.freeze({});
   private readonly input: InputSlot;
   private readonly controller = new AbortController();
@@ -107,6 +110,20 @@ export class SessionImpl extends EventEmitter<SessionEvents> implements Session 
     this.producer.setSource(iterable ? (source as FrameSource) : 'push');
   }
 
+  /**
+   * Starts a session a producer serves: its frames come through `source`
+   * (the ingest's), its input is taken with {@link takeInput}.
+   */
+  serve(source: SourceAdapter): void {
+    this.startedAt = Date.now();
+    this.producer.useAdapter(source);
+  }
+
+  /** The newest input frame not yet taken, taken now (and acknowledged to the viewer). */
+  takeInput(): InputFrame | undefined {
+    return this.input.shift();
+  }
+
   setParams(params: Record<string, unknown>): void {
     this.currentParams = Object.freeze({ ...params });
     this.safeEmit('params', this.currentParams);
@@ -114,6 +131,7 @@ export class SessionImpl extends EventEmitter<SessionEvents> implements Session 
 
   offerInput(frame: InputFrame): void {
     this.input.offer(frame);
+    this.onInput?.();
   }
 
   /** Whether the room has anyone to show frames to; production pauses without. */
@@ -131,6 +149,7 @@ export class SessionImpl extends EventEmitter<SessionEvents> implements Session 
     this.channel.close();
     this.safeEmit('end', reason);
     this.removeAllListeners();
+    this.onInput = undefined;
   }
 
   // Output frames name the input they answer: the last one the model took
@@ -139,7 +158,8 @@ export class SessionImpl extends EventEmitter<SessionEvents> implements Session 
     const taken = this.input.lastTaken;
     if (!taken) return metrics;
     const inferenceMs = metrics?.inferenceMs ?? Math.round((performance.now() - taken.at) * 100) / 100;
-    return { ...metrics, inputSeq: taken.seq, inferenceMs };
+    // A producer serving the session may name the input it answered itself.
+    return { ...metrics, inputSeq: metrics?.inputSeq ?? taken.seq, inferenceMs };
   }
 
   private safeEmit<E extends keyof SessionEvents>(event: E, ...args: Parameters<SessionEvents[E]>): void {
