@@ -1,20 +1,28 @@
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { FrameStreamClient } from 'framestream/client';
-import type { ClientSnapshot, ClientStatus, Frame, FrameStreamClientOptions, FrameStreamError } from 'framestream/client';
+import type { ClientSnapshot, ClientStatus, Frame, FrameStreamClientOptions, FrameStreamError, UrlOption } from 'framestream/client';
 import { checkMaxFps, CLIENT_OPTION_KEYS } from '../client/options.js';
 import { rejectUnknownKeys } from '../protocol/suggest.js';
 import { snapshotMetrics, type StreamMetrics } from './metrics.js';
+import { checkHookUrl, urlForClient, urlKey } from './url.js';
 import { WorkerFrameStreamClient, type StreamClient } from './worker-client.js';
 
 /** Options of {@link useFrameStream}: the client's, plus callbacks kept in refs. */
 export interface UseFrameStreamOptions extends Omit<FrameStreamClientOptions, 'url'> {
   /**
-   * WebSocket URL of the stream (see `FrameStreamClientOptions.url`). While
-   * it is empty or missing the hook holds no client and reports
-   * `disconnected`, as with `enabled: false`. A new URL re-creates the client.
+   * WebSocket URL of the stream, an array of URLs to fail over between, or
+   * a function giving the URL for each attempt (see
+   * `FrameStreamClientOptions.url`). While it is empty (`''`, `[]`) or
+   * missing the hook holds no client and reports `disconnected`, as with
+   * `enabled: false`. A different URL or list re-creates the client; an
+   * array is compared by value, so one written inline does not reconnect.
+   * A function is kept in a ref, like `onFrame`: a new one on each render
+   * never reconnects, and the newest is asked at the next attempt. A
+   * function cannot cross to a worker, so it keeps the client on the main
+   * thread.
    * @default undefined
    */
-  url?: string;
+  url?: UrlOption;
   /**
    * `false` holds no client (status `disconnected`, no socket): for a URL
    * that is not known yet, or a stream the page should not open now. Back
@@ -39,8 +47,9 @@ export interface UseFrameStreamOptions extends Omit<FrameStreamClientOptions, 'u
    * supports workers with OffscreenCanvas (a {@link WorkerFrameStreamClient}):
    * with a {@link StreamCanvas}, frames then go from socket to screen without
    * touching the main thread. `main` keeps a `FrameStreamClient` on the main
-   * thread, as do options that are functions (`WebSocket`, `reconnectPolicy`,
-   * `random`), which cannot cross to a worker. Read with `url`.
+   * thread, as do options that are functions (`url` as a function,
+   * `WebSocket`, `reconnectPolicy`, `random`), which cannot cross to a
+   * worker. Read with `url`.
    * @default 'auto'
    */
   thread?: 'auto' | 'main';
@@ -132,8 +141,9 @@ function createClient(options: FrameStreamClientOptions, thread: 'auto' | 'main'
  * The client is created in an effect (so server rendering touches no
  * `window`) and destroyed on unmount. Connecting is deferred by a microtask
  * and cancelled by the cleanup, so Strict Mode's mount-unmount-mount opens one
- * socket, not two. `url`, `WebSocket`, `thread` and `enabled` re-create the
- * client, `onFrame` and `onError` are read on every call; the other options
+ * socket, not two. `url` (an array compared by value), `WebSocket`, `thread`
+ * and `enabled` re-create the client; `onFrame`, `onError` and a `url`
+ * function are read on every call; the other options
  * are read when the client is created, and a later change is ignored (with
  * a `console.warn` in development). An unknown option throws a `TypeError`
  * naming it and the closest known one. Without a `url`, or with
@@ -151,17 +161,15 @@ export function useFrameStream(options: UseFrameStreamOptions): UseFrameStreamRe
   }
   rejectUnknownKeys(options, KNOWN_KEYS, 'useFrameStream');
   const { url, WebSocket, thread = 'auto', enabled = true } = options;
-  if (url !== undefined && typeof url !== 'string') {
-    throw new TypeError(`Expected \`url\` to be a string, got \`${String(url)}\``);
-  }
+  checkHookUrl(url);
   if (typeof enabled !== 'boolean') {
     throw new TypeError(`Expected \`enabled\` to be a boolean, got \`${String(enabled)}\``);
   }
   if (thread !== 'auto' && thread !== 'main') {
     throw new TypeError(`Expected \`thread\` to be 'auto' or 'main', got \`${String(thread)}\``);
   }
-  // The URL the client is for, or null for no client at all.
-  const activeUrl = enabled && url ? url : null;
+  // What the client is for, compared by value, or null for no client at all.
+  const activeUrl = enabled ? urlKey(url) : null;
   const optionsRef = useRef(options);
   optionsRef.current = options;
 
@@ -180,7 +188,7 @@ export function useFrameStream(options: UseFrameStreamOptions): UseFrameStreamRe
     if (activeUrl === null) return;
     const { onFrame: _f, onError: _e, autoConnect: _a, thread: _t, enabled: _n, ...clientOptions } = optionsRef.current;
     const created = createClient(
-      { ...clientOptions, url: activeUrl, WebSocket, autoConnect: false, maxFps: maxFpsRef.current ?? undefined },
+      { ...clientOptions, url: urlForClient(() => optionsRef.current.url), WebSocket, autoConnect: false, maxFps: maxFpsRef.current ?? undefined },
       thread,
     );
     setCreatedWith(optionsRef.current);

@@ -29,6 +29,7 @@ export interface StreamClient
     Pick<
       FrameStreamClient,
       | 'status'
+      | 'url'
       | 'connect'
       | 'disconnect'
       | 'destroy'
@@ -65,9 +66,10 @@ const FUNCTION_OPTIONS = ['WebSocket', 'reconnectPolicy', 'random'] as const;
  *   encodes it there and applies the in-flight limit: it returns `'sent'`
  *   for a frame handed over (the worker may still keep it waiting or
  *   replace it, and closes what it does not send), `'dropped'` or `false`.
- * - Options that are functions (`WebSocket`, `reconnectPolicy`, `random`)
- *   cannot cross to a worker: {@link WorkerFrameStreamClient.start} returns
- *   `null` for them, as it does where workers are unavailable.
+ * - Options that are functions (`WebSocket`, `reconnectPolicy`, `random`,
+ *   and `url` given as a function) cannot cross to a worker:
+ *   {@link WorkerFrameStreamClient.start} returns `null` for them, as it
+ *   does where workers are unavailable. An array of URLs crosses.
  *
  * Where the worker fails to start after all (a Content-Security-Policy
  * without `worker-src blob:`), it carries on with a `FrameStreamClient` on
@@ -105,7 +107,7 @@ export class WorkerFrameStreamClient extends SafeEmitter implements PaintHostPro
     const probe = new FrameStreamClient({ ...options, autoConnect: false });
     const snapshot = probe.getSnapshot();
     probe.destroy();
-    if (FUNCTION_OPTIONS.some((key) => options[key] !== undefined)) return null;
+    if (typeof options.url === 'function' || FUNCTION_OPTIONS.some((key) => options[key] !== undefined)) return null;
     const host = WorkerHost.start();
     return host ? new WorkerFrameStreamClient(host, options, snapshot) : null;
   }
@@ -114,8 +116,9 @@ export class WorkerFrameStreamClient extends SafeEmitter implements PaintHostPro
     super();
     const { autoConnect, ...rest } = options;
     // Resolved here: in the worker, a relative URL would resolve against
-    // the worker's blob: URL rather than the page.
-    this.options = { ...(rest as WorkerClientOptions), url: resolveUrl(options.url) };
+    // the worker's blob: URL rather than the page. (start() refused a function.)
+    const url = options.url as string | readonly string[];
+    this.options = { ...rest, url: typeof url === 'string' ? resolveUrl(url) : url.map((each) => resolveUrl(each)) };
     this.host = host;
     this.snapshot = snapshot;
     this.maxFps = checkMaxFps(options.maxFps);
@@ -132,6 +135,11 @@ export class WorkerFrameStreamClient extends SafeEmitter implements PaintHostPro
   /** Current connection state; every change is also a `status` event. */
   get status(): ClientStatus {
     return this._status;
+  }
+
+  /** The URL of the current connection or attempt, as the worker last reported it (see `FrameStreamClient.url`). */
+  get url(): string | null {
+    return this.inner ? this.inner.url : this.snapshot.url;
   }
 
   /** The worker canvases are painted in; `null` once the client fell back to the main thread. */

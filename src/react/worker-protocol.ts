@@ -9,8 +9,14 @@ import type { WorkerInputFrame } from './worker-input.js';
  * straight to the painters attached to it.
  */
 
-/** Client options that can cross to a worker: every option but the functions. */
-export type WorkerClientOptions = Omit<FrameStreamClientOptions, 'WebSocket' | 'reconnectPolicy' | 'random'>;
+/**
+ * Client options that can cross to a worker: every option but the
+ * functions, with `url` as resolved URLs (a relative one would resolve
+ * against the worker's blob: URL there, not the page).
+ */
+export type WorkerClientOptions = Omit<FrameStreamClientOptions, 'url' | 'WebSocket' | 'reconnectPolicy' | 'random'> & {
+  url: string | readonly string[];
+};
 
 /** Per-frame client events, posted only while the main thread listens for them. */
 export interface ForwardedEvents {
