@@ -49,7 +49,7 @@ describe('FrameStreamClient with an ingest stream', () => {
     const waiting = (await nextEvent(client, 'source', (s) => s !== null))!;
     expect(client.status).toBe('connected');
     expect(waiting).toEqual({ online: false, offlineSince: expect.any(Number) });
-    expect(rec.of('open')).toEqual([{ framed: true, stream: expect.objectContaining({ source: 'ingest' }) }]);
+    expect(rec.of('open')).toEqual([{ framed: true, stream: expect.objectContaining({ source: 'ingest' }), url: `ws://127.0.0.1:${port}/ws/model/` }]);
 
     const producer = await startProducer(port);
     const online = await nextEvent(client, 'source', (s) => s?.online === true);

@@ -55,7 +55,8 @@ describe('FrameStreamClient with createFrameStreamServer', () => {
     client.on('frame', (f) => frames.length < 10 && frames.push({ ...f, data: f.data.slice() }));
     client.connect();
     await waitUntil(() => frames.length >= 10 && rec.of('metrics').length >= 1 && rec.of('fps').length >= 3, 'frames, metrics and fps');
-    expect(rec.of('open')).toEqual([{ framed: true, stream: expect.objectContaining({ width: 64, height: 48, fps: 20, codec: 'jpeg', source: 'noise' }) }]);
+    const url = `ws://127.0.0.1:${host.port}/ws/test/`;
+    expect(rec.of('open')).toEqual([{ framed: true, stream: expect.objectContaining({ width: 64, height: 48, fps: 20, codec: 'jpeg', source: 'noise' }), url }]);
     for (const f of frames) {
       expect(f).toMatchObject({ width: 64, height: 48, codec: 'jpeg' });
       expect(looksLikeJpeg(f.data)).toBe(true);
