@@ -14,7 +14,7 @@ export interface ConnectionEnd {
 
 export interface ConnectionHandlers {
   text(data: string): void;
-  binary(): void;
+  binary(data: Uint8Array): void;
   end(end: ConnectionEnd): void;
 }
 
@@ -54,7 +54,7 @@ export class Connection {
     ws.onmessage = (ev: { data: unknown }) => {
       if (this.ended) return;
       if (typeof ev.data === 'string') this.on.text(ev.data);
-      else if (isBinary(ev.data)) this.on.binary();
+      else if (isBinary(ev.data)) this.on.binary(toBytes(ev.data));
       else this.on.text(String(ev.data));
     };
     ws.onerror = (ev: { message?: string; error?: unknown }) => {
@@ -102,6 +102,13 @@ export class Connection {
     }
     this.on.end(end);
   }
+}
+
+function toBytes(data: unknown): Uint8Array {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (Array.isArray(data)) return Buffer.concat(data as Uint8Array[]);
+  const view = data as ArrayBufferView;
+  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 }
 
 function isBinary(data: unknown): boolean {

@@ -97,6 +97,8 @@ export function checkMetrics(metrics: unknown, name = 'metrics'): FrameMetrics |
 /** A frame ready for the wire: the whole message, in a buffer of its own. */
 export interface OutgoingFrame {
   frameId: number;
+  /** 0: the stream's viewers; else the session it is addressed to. */
+  target: number;
   message: Uint8Array;
   /** Compared with the server's `maxFrameBytes` ({@link CheckedFrame.size}). */
   size: number;
@@ -106,7 +108,7 @@ export interface OutgoingFrame {
  * Builds the message at once: it copies the payload, so the caller may
  * reuse its buffer as soon as `send()` returns.
  */
-export function buildFrame(frame: CheckedFrame, metrics: FrameMetrics | undefined, frameId: number): OutgoingFrame {
-  const message = encodeProducerFrame({ ...frame.header, target: 0, frameId, metrics }, frame.payload);
-  return { frameId, message, size: frame.size };
+export function buildFrame(frame: CheckedFrame, metrics: FrameMetrics | undefined, frameId: number, target = 0): OutgoingFrame {
+  const message = encodeProducerFrame({ ...frame.header, target, frameId, metrics }, frame.payload);
+  return { frameId, target, message, size: frame.size };
 }

@@ -17,9 +17,11 @@ export type {
   FrameProducerOptions,
   ProducerCloseInfo,
   ProducerFrame,
+  ProducerSession,
   ProducerSocket,
   ProducerStatus,
   ProducerWebSocketConstructor,
   ProducerWelcome,
   RawProducerFrame,
+  SessionInput,
 } from './types.js';

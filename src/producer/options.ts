@@ -2,6 +2,7 @@ import WebSocket from 'ws';
 import { BACKOFF_DEFAULTS, createBackoffPolicy, stripUndefined } from '../client/backoff.js';
 import { resolveUrl } from '../client/options.js';
 import type { ReconnectPolicy } from '../client/types.js';
+import { PRODUCER_SESSIONS_PARAM } from '../protocol/producer-sessions.js';
 import { rejectUnknownKeys } from '../protocol/suggest.js';
 import type { FrameProducerOptions, ProducerWebSocketConstructor } from './types.js';
 
@@ -12,6 +13,7 @@ export const PRODUCER_DEFAULTS = Object.freeze({
   reconnect: true,
   busyRetryMs: 5000,
   handshakeTimeoutMs: 10_000,
+  sessions: false,
 } as const);
 
 /** Every key of {@link FrameProducerOptions}; any other key is refused as a likely typo. */
@@ -24,6 +26,7 @@ export const PRODUCER_OPTION_KEYS = Object.freeze([
   'reconnect',
   'busyRetryMs',
   'handshakeTimeoutMs',
+  'sessions',
   'initialDelayMs',
   'maxDelayMs',
   'growthFactor',
@@ -47,6 +50,7 @@ export interface ResolvedProducerOptions {
   policy: ReconnectPolicy;
   busyRetryMs: number;
   handshakeTimeoutMs: number;
+  sessions: boolean;
 }
 
 function checkMs(name: string, value: unknown): number {
@@ -80,6 +84,13 @@ function checkHeaders(value: unknown, token: unknown): Record<string, string> {
   return headers;
 }
 
+// The opt-in is part of the URL, so the server knows it before it says anything.
+function withSessions(url: string): string {
+  const u = new URL(url);
+  u.searchParams.set(PRODUCER_SESSIONS_PARAM, '1');
+  return u.toString();
+}
+
 /** Applies {@link PRODUCER_DEFAULTS} and checks every option, throwing on the first bad one. */
 export function resolveProducerOptions(options: FrameProducerOptions): ResolvedProducerOptions {
   if (typeof options !== 'object' || options === null) {
@@ -92,14 +103,14 @@ export function resolveProducerOptions(options: FrameProducerOptions): ResolvedP
   if (typeof WebSocketImpl !== 'function') {
     throw new TypeError(`Expected \`WebSocket\` to be a WebSocket constructor such as 'ws', got \`${String(WebSocketImpl)}\``);
   }
-  for (const name of ['autoConnect', 'reconnect'] as const) {
+  for (const name of ['autoConnect', 'reconnect', 'sessions'] as const) {
     if (typeof opts[name] !== 'boolean') {
       throw new TypeError(`Expected \`${name}\` to be a boolean, got \`${String(opts[name])}\``);
     }
   }
   const { initialDelayMs, maxDelayMs, growthFactor, maxAttempts, jitter } = opts;
   return {
-    url,
+    url: opts.sessions ? withSessions(url) : url,
     headers: checkHeaders(opts.headers, opts.token),
     WebSocket: WebSocketImpl,
     autoConnect: opts.autoConnect,
@@ -108,5 +119,6 @@ export function resolveProducerOptions(options: FrameProducerOptions): ResolvedP
     policy: createBackoffPolicy({ initialDelayMs, maxDelayMs, growthFactor, maxAttempts, jitter }),
     busyRetryMs: checkMs('busyRetryMs', opts.busyRetryMs),
     handshakeTimeoutMs: checkMs('handshakeTimeoutMs', opts.handshakeTimeoutMs),
+    sessions: opts.sessions,
   };
 }

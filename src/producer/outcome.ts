@@ -51,6 +51,10 @@ export function judgeEnd(end: ConnectionEnd, opts: { busyRetryMs: number; url: s
     const message = `Another producer feeds the stream at ${opts.url}; retrying every ${opts.busyRetryMs} ms or more`;
     return { error: new FrameStreamError('ERR_PRODUCER_BUSY', message), stop: false, minDelayMs: opts.busyRetryMs };
   }
+  if (code === PRODUCER_CLOSE_CODES.sessionsRequired) {
+    // The same producer would be refused again: it needs `sessions: true` and the code to serve them.
+    return refused(`The stream at ${opts.url} serves its viewer sessions from a producer: create the producer with \`sessions: true\` (close code ${code})`);
+  }
   if (code === PRODUCER_CLOSE_CODES.replaced) {
     // Coming back would take the stream from the producer that replaced this one.
     return refused(`A newer producer replaced this one at ${opts.url} (close code ${code})`);

@@ -1,4 +1,4 @@
-import { FrameStreamError, type FrameMetrics, type FrameStreamErrorCode } from '../protocol/index.js';
+import { decodeProducerInput, FrameStreamError, type FrameMetrics, type FrameStreamErrorCode } from '../protocol/index.js';
 import { Connection, type ConnectionEnd } from './connection.js';
 import { CreditGate } from './credits.js';
 import { ProducerEmitter } from './emitter.js';
@@ -6,7 +6,8 @@ import { buildFrame, checkFrame, checkMetrics, type OutgoingFrame } from './fram
 import { readServerMessage, type ServerEvent } from './messages.js';
 import { resolveProducerOptions, type ResolvedProducerOptions } from './options.js';
 import { RetryPlan } from './retry.js';
-import type { FrameProducerOptions, ProducerFrame, ProducerStatus, ProducerWelcome } from './types.js';
+import { SessionTable } from './sessions.js';
+import type { FrameProducerOptions, ProducerFrame, ProducerSession, ProducerStatus, ProducerWelcome } from './types.js';
 
 /**
  * Sends frames from a Node process to a stream's ingest endpoint
@@ -24,10 +25,18 @@ import type { FrameProducerOptions, ProducerFrame, ProducerStatus, ProducerWelco
  *   const pixels = await model.step(); // Float32Array, 512×512×3, 0-1
  *   producer.send({ data: pixels, width: 512, height: 512, channels: 3 }, { inferenceMs: performance.now() - t0 });
  * }
+ *
+ * @example
+ * // Serving a `session: 'producer'` stream: each viewer's camera, filtered, back to that viewer.
+ * const producer = new FrameProducer({ url, token, sessions: true });
+ * producer.on('sessionInput', (session, input) => {
+ *   producer.sendTo(session, filter(input.data, session.params), { inputSeq: input.seq });
+ * });
  */
 export class FrameProducer extends ProducerEmitter {
   private readonly o: ResolvedProducerOptions;
   private readonly gate = new CreditGate<OutgoingFrame>();
+  private readonly table = new SessionTable<OutgoingFrame>();
   private readonly retries: RetryPlan;
   private conn: Connection | null = null;
   private admitted: ProducerWelcome | null = null;
@@ -73,7 +82,12 @@ export class FrameProducer extends ProducerEmitter {
 
   /** Frames that never went out because a newer one replaced them while they waited. */
   get replaced(): number {
-    return this.gate.replaced;
+    return this.gate.replaced + this.table.replaced;
+  }
+
+  /** With `sessions: true`: the sessions this connection serves, by target. */
+  get sessions(): ReadonlyMap<number, ProducerSession> {
+    return this.table.view;
   }
 
   /**
@@ -88,6 +102,34 @@ export class FrameProducer extends ProducerEmitter {
    * closed. A malformed frame throws a `TypeError`/`RangeError` naming the field.
    */
   send(frame: ProducerFrame, metrics?: FrameMetrics): boolean {
+    const out = this.build(frame, metrics, 0);
+    if (!out) return false;
+    const now = this.gate.offer(out);
+    if (now) this.transmit(now);
+    return now !== undefined;
+  }
+
+  /**
+   * Sends a frame to one session's viewer (and its spectators), with
+   * `sessions: true`: like {@link send}, on the session's own credits, so
+   * with none in hand only its newest frame waits. Name the input it
+   * answers as `metrics.inputSeq`. Returns `false` as `send()` does, and
+   * for a session that has ended (the end and the frame may cross).
+   */
+  sendTo(session: ProducerSession | number, frame: ProducerFrame, metrics?: FrameMetrics): boolean {
+    if (!this.o.sessions) throw new TypeError('`sendTo()` needs a producer created with `sessions: true`');
+    const target = typeof session === 'number' ? session : session?.target;
+    if (typeof target !== 'number' || !Number.isInteger(target) || target < 1 || target > 0xffff_ffff) {
+      throw new TypeError(`Expected \`session\` to be a session or its target (an integer >= 1), got \`${String(target)}\``);
+    }
+    const out = this.build(frame, metrics, target);
+    if (!out) return false;
+    const now = this.table.offer(target, out);
+    if (now) this.transmit(now);
+    return now !== undefined && now !== null;
+  }
+
+  private build(frame: ProducerFrame, metrics: FrameMetrics | undefined, target: number): OutgoingFrame | undefined {
     const checked = checkFrame(frame);
     const checkedMetrics = checkMetrics(metrics);
     const max = this.admitted?.maxFrameBytes;
@@ -95,12 +137,10 @@ export class FrameProducer extends ProducerEmitter {
       const what = checked.header.format === 'jpeg' ? 'bytes' : 'values';
       throw new RangeError(`Expected \`frame\` to be at most ${max} ${what} (the server's \`maxFrameBytes\`), got ${checked.size}`);
     }
-    if (this._status === 'closed') return false;
-    const out = buildFrame(checked, checkedMetrics, this.nextFrameId);
+    if (this._status === 'closed') return undefined;
+    const out = buildFrame(checked, checkedMetrics, this.nextFrameId, target);
     this.nextFrameId = (this.nextFrameId + 1) >>> 0 || 1;
-    const now = this.gate.offer(out);
-    if (now) this.transmit(now);
-    return now !== undefined;
+    return out;
   }
 
   /** Connects (again, after `close()`); does nothing while connected or connecting. */
@@ -129,7 +169,7 @@ export class FrameProducer extends ProducerEmitter {
     try {
       const conn: Connection = new Connection(this.o.url, this.o.headers, this.o.handshakeTimeoutMs, this.o.WebSocket, {
         text: (data) => conn === this.conn && this.receive(data),
-        binary: () => conn === this.conn && this.report('ERR_PRODUCER_PROTOCOL', 'The server sent a binary message, which v1 does not have'),
+        binary: (data) => conn === this.conn && this.input(data),
         end: (end) => conn === this.conn && this.ended(end),
       });
       this.conn = conn;
@@ -155,11 +195,39 @@ export class FrameProducer extends ProducerEmitter {
     else if (msg.type === 'error') {
       this.reported = true;
       this.emitSafe('error', msg.error);
-    } else if (this.admitted) {
-      const next = this.gate.credit(msg.n);
+    } else if (msg.type === 'credit') {
+      if (!this.admitted) return;
+      const next = msg.target === 0 ? this.gate.credit(msg.n) : this.table.credit(msg.target, msg.n);
       if (next) this.transmit(next);
-      this.emitSafe('credit', this.gate.available);
+      if (msg.target === 0) this.emitSafe('credit', this.gate.available);
+    } else if (!this.o.sessions || !this.admitted) {
+      this.report('ERR_PRODUCER_PROTOCOL', `The server sent \`${msg.type}\` to a producer that did not ask to serve sessions`);
+    } else if (msg.type === 'sessionStart') {
+      const { type: _, ...fields } = msg;
+      this.emitSafe('sessionStart', this.table.start(fields, this.admitted.credits));
+    } else if (msg.type === 'sessionParams') {
+      const session = this.table.params(msg.target, msg.params);
+      if (session) this.emitSafe('sessionParams', session, msg.params);
+    } else {
+      const session = this.table.end(msg.target);
+      if (session) this.emitSafe('sessionEnd', session, msg.reason);
     }
+  }
+
+  private input(data: Uint8Array): void {
+    if (!this.o.sessions) return this.report('ERR_PRODUCER_PROTOCOL', 'The server sent a binary message to a producer that did not ask to serve sessions');
+    let decoded;
+    try {
+      decoded = decodeProducerInput(data);
+    } catch (err) {
+      return this.emitSafe('error', err as FrameStreamError);
+    }
+    const { header, payload } = decoded;
+    const session = this.table.get(header.target);
+    // Input for a session this connection has not heard of is a server bug; for one that just ended, a race.
+    if (!session) return;
+    const { seq, width, height, captureTime } = header;
+    this.emitSafe('sessionInput', session, { seq, width, height, captureTime, data: payload });
   }
 
   private welcomed(welcome: ProducerWelcome): void {
@@ -177,7 +245,8 @@ export class FrameProducer extends ProducerEmitter {
     const max = this.admitted?.maxFrameBytes ?? Infinity;
     if (frame.size > max) {
       // Held from before a reconnect to a server with a lower limit.
-      this.gate.credit(1);
+      if (frame.target === 0) this.gate.credit(1);
+      else this.table.refund(frame.target);
       return this.report('ERR_INVALID_FRAME', `Dropped frame ${frame.frameId}: size ${frame.size}, over the server's \`maxFrameBytes\` of ${max}`);
     }
     try {
@@ -191,6 +260,8 @@ export class FrameProducer extends ProducerEmitter {
     this.conn = null;
     this.admitted = null;
     this.gate.shut();
+    // The server tells the next connection of every session still open.
+    for (const session of this.table.clear()) this.emitSafe('sessionEnd', session, 'The connection to the server ended');
     // After close() it only settles; otherwise the plan decides whether to retry.
     const { errors, reconnectInMs } =
       this._status === 'closed' ? { errors: [], reconnectInMs: null } : this.retries.after(end, this.reported, () => this.dial());

@@ -38,6 +38,38 @@ export interface ProducerWelcome {
   stream: { path: string; width: number; height: number; fps: number };
   /** Whether anyone watches now. */
   watching: boolean;
+  /** With `sessions: true`: whether the stream has sessions for this producer to serve (`session: 'producer'`). */
+  sessions: boolean;
+}
+
+/**
+ * A viewer session the producer serves (`sessions: true`): send its frames
+ * with {@link FrameProducer.sendTo}. The same object is passed to every
+ * event about it; `params` is replaced on each `sessionParams`.
+ */
+export interface ProducerSession {
+  /** Its number on this server: what frames are addressed to (never 0). */
+  readonly target: number;
+  /** Its public id; the same after a reconnect, so state kept by id survives one. */
+  readonly id: string;
+  /** The viewer's latest params; `{}` before any. */
+  params: Record<string, unknown>;
+  /** What the server chose to share about the viewer (`ingest.sessionInfo`), or `null`. */
+  readonly viewer: unknown;
+  /** Server wall clock when the session ends at the latest, or `null`. */
+  readonly expiresAt: number | null;
+}
+
+/** One input frame from a session's viewer (its camera), as the viewer's browser encoded it. */
+export interface SessionInput {
+  /** The viewer's sequence number; name it as `inputSeq` in the answer's metrics. */
+  seq: number;
+  width: number;
+  height: number;
+  /** When the viewer captured it, ms since the epoch, the viewer's clock. */
+  captureTime: number;
+  /** One complete JPEG file, the viewer's bytes unchanged (a view; copy it to keep it past the event). */
+  data: Uint8Array;
 }
 
 /** Why a connection (or an attempt at one) ended, and what happens next. */
@@ -70,6 +102,23 @@ export interface FrameProducerEvents {
   demand: (watching: boolean) => void;
   /** Credits came back; `available` frames may be sent now. */
   credit: (available: number) => void;
+  /**
+   * With `sessions: true`: a viewer session started, or (after a reconnect)
+   * is still running and is served by this connection from now on.
+   */
+  sessionStart: (session: ProducerSession) => void;
+  /** The session's viewer sent new params (also in `session.params`). */
+  sessionParams: (session: ProducerSession, params: Record<string, unknown>) => void;
+  /**
+   * The session's viewer sent a camera frame. Only the newest reaches a
+   * producer slower than the camera: the server drops older ones.
+   */
+  sessionInput: (session: ProducerSession, input: SessionInput) => void;
+  /**
+   * The session ended, or this connection ended (the session may well go
+   * on: the next connection is told of it again with `sessionStart`).
+   */
+  sessionEnd: (session: ProducerSession, reason: string) => void;
 }
 
 /** A `ws`-compatible socket: the surface the producer uses. */
@@ -125,6 +174,14 @@ export interface FrameProducerOptions extends BackoffOptions {
   busyRetryMs?: number;
   /** Time the server has to answer the handshake, ms; 0 waits as long as the network does. @default 10000 */
   handshakeTimeoutMs?: number;
+  /**
+   * Serve the stream's viewer sessions (a stream created with `session:
+   * 'producer'`): connects with `?sessions=1`, emits the `session*` events,
+   * and takes frames for a session with `sendTo()`. A stream of that kind
+   * refuses a producer without it.
+   * @default false
+   */
+  sessions?: boolean;
 }
 
 export type { FrameMetrics };

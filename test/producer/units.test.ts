@@ -203,16 +203,27 @@ describe('readServerMessage', () => {
   it('reads a welcome, a credit, a demand and an error', () => {
     expect(readServerMessage(JSON.stringify(welcome))).toEqual({
       type: 'welcome',
-      welcome: { credits: 2, maxFrameBytes: 1000, stream: welcome.stream, watching: true },
+      welcome: { credits: 2, maxFrameBytes: 1000, stream: welcome.stream, watching: true, sessions: false },
     });
-    expect(readServerMessage('{"type":"credit","n":1,"frameId":4}')).toEqual({ type: 'credit', n: 1 });
+    expect(readServerMessage('{"type":"credit","n":1,"frameId":4}')).toEqual({ type: 'credit', n: 1, target: 0 });
     expect(readServerMessage('{"type":"demand","watching":false}')).toEqual({ type: 'demand', watching: false });
     const error = readServerMessage('{"type":"error","code":"ERR_INVALID_FRAME","message":"too big"}');
     expect(error).toMatchObject({ type: 'error', error: { code: 'ERR_INVALID_FRAME', message: 'The server says: too big' } });
   });
 
+  it("reads the session messages a producer serving sessions gets, and a credit's target", () => {
+    expect(readServerMessage(JSON.stringify({ ...welcome, sessions: true }))).toMatchObject({ welcome: { sessions: true } });
+    expect(readServerMessage('{"type":"credit","n":1,"frameId":4,"target":7}')).toEqual({ type: 'credit', n: 1, target: 7 });
+    const start = { type: 'sessionStart', target: 7, id: 'abc', params: { p: 1 }, viewer: { name: 'ada' }, expiresAt: null };
+    expect(readServerMessage(JSON.stringify(start))).toEqual(start);
+    expect(readServerMessage('{"type":"sessionParams","target":7,"params":{"p":2}}')).toEqual({ type: 'sessionParams', target: 7, params: { p: 2 } });
+    expect(readServerMessage('{"type":"sessionEnd","target":7,"reason":"gone"}')).toEqual({ type: 'sessionEnd', target: 7, reason: 'gone' });
+  });
+
   it.each([
     ['not JSON', 'nope'],
+    ['a session start without a target', '{"type":"sessionStart","id":"abc","params":{}}'],
+    ['a credit for target -1', '{"type":"credit","n":1,"frameId":1,"target":-1}'],
     ['an unknown type', '{"type":"session"}'],
     ['a welcome without credits', JSON.stringify({ ...welcome, credits: 0 })],
     ['a credit of no frames', '{"type":"credit","n":0,"frameId":1}'],
