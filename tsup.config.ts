@@ -20,6 +20,7 @@ const entries = {
   'client/index': 'src/client/index.ts',
   'producer/index': 'src/producer/index.ts',
   'producer/browser': 'src/producer/browser.ts',
+  'redis/index': 'src/redis/index.ts',
   'vite/index': 'src/vite/index.ts',
 };
 
@@ -35,7 +36,7 @@ export default defineConfig([
     // different from framestream/client's own.
     dts: { entry: { ...entries, 'react/index': 'src/react/index.ts' } },
     platform: 'neutral',
-    external: ['ws', 'sharp', 'eventemitter3', 'vite', /^node:/],
+    external: ['ws', 'sharp', 'eventemitter3', 'vite', 'redis', /^node:/],
   },
   {
     ...shared,

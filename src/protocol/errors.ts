@@ -41,7 +41,10 @@ export type FrameStreamErrorCode =
   | 'ERR_INPUT_TOO_LARGE'
   | 'ERR_NOT_IN_SESSION'
   | 'ERR_SESSION_ENDED'
-  | 'ERR_SESSION_TIMEOUT';
+  | 'ERR_SESSION_TIMEOUT'
+  // the hub that joins nodes (framestream/redis)
+  | 'ERR_HUB_UNAVAILABLE'
+  | 'ERR_HUB_MESSAGE';
 
 /**
  * Base class for runtime errors framestream emits (as `'error'` events) or

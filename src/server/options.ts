@@ -1,6 +1,7 @@
 import { Server as HttpServer, type IncomingMessage } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { rejectUnknownKeys } from '../protocol/suggest.js';
+import { isFrameStreamHub, type FrameStreamHub } from './cluster/hub.js';
 import { resolveIngest, type IngestOptions, type ResolvedIngest } from './ingest/options.js';
 import { resolveSessions, SESSION_DEFAULTS, type ResolvedSessions, type SessionOptions } from './sessions/options.js';
 import type { FrameSource, ViewerHandle } from './types.js';
@@ -146,6 +147,14 @@ export interface FrameStreamServerOptions extends SessionOptions {
    * @default undefined (no ingest endpoint)
    */
   ingest?: IngestOptions;
+  /**
+   * Joins this stream with the same stream (same `path`) on other
+   * processes, so nodes behind a load balancer serve one stream: frames
+   * are made once in the cluster and every node's viewers get them
+   * (docs/scaling.md). Create one with `redisHub()` from `framestream/redis`.
+   * @default undefined (this process alone)
+   */
+  hub?: FrameStreamHub;
 }
 
 const DEFAULT_PATH = '/ws/test/';
@@ -183,10 +192,11 @@ const KNOWN_KEYS = [
   'ingest',
   'session',
   'authorizeSpectator',
+  'hub',
 ];
 
 export type ResolvedOptions = { -readonly [K in keyof typeof DEFAULTS]: (typeof DEFAULTS)[K] } &
-  Pick<FrameStreamServerOptions, 'server' | 'authorize' | 'onControl'> & {
+  Pick<FrameStreamServerOptions, 'server' | 'authorize' | 'onControl' | 'hub'> & {
     ingest: ResolvedIngest | undefined;
     sessions: ResolvedSessions | undefined;
   };
@@ -277,6 +287,9 @@ export function resolveOptions(options: FrameStreamServerOptions): ResolvedOptio
   integer('sourceTimeout', o.sourceTimeout, 1, 2 ** 31 - 1);
   if (o.onControl !== undefined && typeof o.onControl !== 'function') {
     throw new TypeError(`Expected \`onControl\` to be a function, got \`${show(o.onControl)}\``);
+  }
+  if (o.hub !== undefined && !isFrameStreamHub(o.hub)) {
+    throw new TypeError(`Expected \`hub\` to be a hub such as \`redisHub()\` from 'framestream/redis', got \`${show(o.hub)}\``);
   }
   o.sessions = undefined;
   if (defined.session !== undefined) {

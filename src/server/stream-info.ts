@@ -1,4 +1,5 @@
 import { wallClockMs, type ServerMessage } from '../protocol/index.js';
+import type { ClusterLink } from './cluster/link.js';
 import type { EncodedFrame } from './encode/framing.js';
 import type { ResolvedOptions } from './options.js';
 import type { Producer } from './producer.js';
@@ -38,7 +39,7 @@ export function streamMetrics(
   producer: Producer,
   audience: Audience,
   latest: EncodedFrame | undefined,
-  ingest: IngestSource | undefined,
+  ingest: Pick<IngestSource, 'online' | 'offlineSince'> | undefined,
 ): SharedMetrics {
   const encodeMs = producer.encoder.encodeMs.median();
   const inferenceMs = producer.inferenceMs.median();
@@ -65,6 +66,7 @@ export function streamStats(s: {
   viewerErrors: number;
   ingest: Ingest | undefined;
   sessions: SessionManager | undefined;
+  cluster?: ClusterLink | undefined;
 }): ServerStats {
   const t = s.audience.totals();
   const p = s.producer;
@@ -87,5 +89,6 @@ export function streamStats(s: {
     viewerErrors: s.viewerErrors,
     ...(s.ingest && { producer: { connected: s.ingest.endpoint.connected, offlineSince: s.ingest.source.offlineSince } }),
     ...(s.sessions && { sessions: s.sessions.counts() }),
+    ...(s.cluster && { cluster: s.cluster.stats() }),
   };
 }

@@ -3,6 +3,7 @@ import { EventEmitter } from 'eventemitter3';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { FrameStreamError, SUBPROTOCOL, wallClockMs, type FrameMetrics } from '../protocol/index.js';
 import { MemoryChannel, type FrameChannel } from './channel/channel.js';
+import { ClusterLink } from './cluster/link.js';
 import { attachRoute, pathnameOf } from './http/host.js';
 import { serveSnapshot } from './http/snapshot.js';
 import { UpgradeGate } from './http/upgrade.js';
@@ -36,19 +37,21 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
   readonly snapshotPath: string | false;
   private readonly o: ResolvedOptions;
   private readonly wss: WebSocketServer;
-  private readonly channel: FrameChannel = new MemoryChannel();
+  private readonly channel: FrameChannel;
+  private readonly link: ClusterLink | undefined;
   private readonly producer: Producer;
   private readonly audience: Audience;
   private readonly gate: UpgradeGate;
   private readonly messages: MessageRegistry;
   private readonly faults: ViewerFaults;
   private readonly housekeeping: Housekeeping;
-  private readonly unsubscribe: () => void;
+  private unsubscribe: (() => void) | undefined;
   private readonly detach: () => void;
   private readonly ingest: Ingest | undefined;
   private readonly sessions: SessionManager | undefined;
   private nextId = 1;
   private wasWatching = false;
+  private deciding = false;
   private closing: Promise<void> | undefined;
 
   constructor(options: FrameStreamServerOptions) {
@@ -85,7 +88,19 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
       handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
     });
     this.audience = new Audience(1000 / this.o.fps, reportError);
-    this.unsubscribe = this.channel.subscribe(this.audience.deliver);
+    this.link =
+      this.o.hub &&
+      new ClusterLink({
+        hub: this.o.hub,
+        name: this.path,
+        local: () => ({ viewers: this.audience.size, producing: this.producingHere() }),
+        changed: () => this.updateDemand(),
+        control: (data, viewer) => this.emitControl(data, viewer),
+        broadcast: (text) => this.audience.broadcastText(text),
+        viewer: (id) => [...this.audience].find((v) => v.info.id === id)?.handle,
+        reportError,
+      });
+    this.channel = this.link?.channel ?? new MemoryChannel();
     this.producer = new Producer({
       ...this.o,
       publish: (frame) => {
@@ -104,7 +119,10 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
         stream: () => ({ path: this.path, width: this.o.width, height: this.o.height, fps: 0 }),
         watching: () => this.watching,
         heartbeatInterval: this.o.heartbeatInterval,
-        online: (online) => this.safeEmit('producer', online),
+        online: (online) => {
+          this.safeEmit('producer', online);
+          this.updateDemand(); // the other nodes learn where frames come from
+        },
         reportError,
       });
     if (!this.ingest && !this.sessions) this.producer.setSource(this.o.source);
@@ -140,8 +158,9 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
     return this.audience.size;
   }
 
+  /** Someone watches: here, or with a hub on any node. */
   get watching(): boolean {
-    return this.audience.size > 0;
+    return this.audience.size > 0 || (this.link?.watched ?? false);
   }
 
   push(frame: PushFrame, metrics?: FrameMetrics): void {
@@ -157,7 +176,9 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
   }
 
   broadcast(data: unknown): void {
-    this.audience.broadcastText(JSON.stringify({ type: 'control', data }));
+    const text = JSON.stringify({ type: 'control', data });
+    this.audience.broadcastText(text);
+    this.link?.broadcast(text);
   }
 
   getStats(): ServerStats {
@@ -169,6 +190,7 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
       viewerErrors: this.faults.count,
       ingest: this.ingest,
       sessions: this.sessions,
+      cluster: this.link,
     });
   }
 
@@ -176,7 +198,8 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
     if (this.snapshotPath === false || this.closing) return false;
     if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS') return false;
     if (normalizePath(pathnameOf(req.url)) !== this.snapshotPath) return false;
-    const frame = () => this.producer.snapshot(this.channel.latest);
+    // A node nobody watches through receives no frames: ask the hub for the last one.
+    const frame = async () => this.producer.snapshot(this.channel.latest ?? (await this.link?.channel.fetchLatest()));
     void serveSnapshot({ options: this.o, frame, reportError: (e) => this.reportError(e) }, req, res);
     return true;
   }
@@ -205,7 +228,8 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
     }, CLOSE_GRACE_MS);
     await Promise.all(open);
     clearTimeout(grace);
-    this.unsubscribe();
+    this.unsubscribe?.();
+    this.link?.close();
     this.channel.close();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
@@ -257,7 +281,7 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
 
   // A session's viewer sees its session's figures; everyone else the stream's.
   private metricsFor(): (viewer: Viewer) => SharedMetrics {
-    const shared = streamMetrics(this.producer, this.audience, this.channel.latest, this.ingest?.source);
+    const shared = streamMetrics(this.producer, this.audience, this.channel.latest, this.ingestStatus());
     const sessions = this.sessions;
     if (!sessions) return () => shared;
     return (viewer) => {
@@ -266,10 +290,41 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
     };
   }
 
+  // The ingest's status as viewers should see it: with a hub, a producer
+  // connected to another node counts as online here too.
+  private ingestStatus(): { online: boolean; offlineSince: number | null } | undefined {
+    const source = this.ingest?.source;
+    if (!source || !this.link || source.online || !this.link.producedElsewhere) return source;
+    return { online: true, offlineSince: null };
+  }
+
+  // Re-entrant: the cluster link calls back while it is told of a change.
   private updateDemand(): void {
-    const watching = this.audience.size > 0 && !this.closing;
-    this.producer.setDemand(!this.closing && !this.sessions && (this.o.alwaysOn || watching));
-    if (watching) this.housekeeping.start();
+    if (this.deciding) return;
+    this.deciding = true;
+    try {
+      this.decide();
+    } finally {
+      this.deciding = false;
+    }
+  }
+
+  private decide(): void {
+    const here = this.audience.size > 0 && !this.closing;
+    // The audience takes frames from the channel only while it has viewers,
+    // so a hub sends this node nothing when nobody watches through it.
+    if (here && !this.unsubscribe) this.unsubscribe = this.channel.subscribe(this.audience.deliver);
+    else if (!here && this.unsubscribe) {
+      this.unsubscribe();
+      this.unsubscribe = undefined;
+    }
+    const watching = !this.closing && this.watching;
+    let demand = !this.closing && !this.sessions && (this.o.alwaysOn || watching);
+    // Every node has the scheduled source configured; one of them runs it.
+    if (this.link && this.producer.scheduled && !this.ingest) demand = this.link.mayProduce(demand);
+    this.producer.setDemand(demand);
+    this.link?.update();
+    if (here) this.housekeeping.start();
     else this.housekeeping.stop();
     if (watching !== this.wasWatching) {
       this.wasWatching = watching;
@@ -278,7 +333,21 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
     }
   }
 
+  // This node makes frames: for a scheduled source, it runs it; with ingest,
+  // the producer is connected here; a pushing app published last.
+  private producingHere(): boolean {
+    if (this.ingest) return this.ingest.endpoint.connected;
+    if (this.producer.scheduled) return this.producer.producing;
+    return this.link !== undefined && this.link.channel.lastSender === this.link.nodeId && this.producer.produced > 0;
+  }
+
   private deliverControl(data: unknown, viewer: ViewerHandle): void {
+    // With a hub, the node making the frames hears the viewers of all nodes.
+    if (this.link?.forwardControl(data, viewer)) return;
+    this.emitControl(data, viewer);
+  }
+
+  private emitControl(data: unknown, viewer: ViewerHandle): void {
     this.safeEmit('control', data, viewer);
     const hook = this.o.onControl;
     if (!hook) return;

@@ -1,3 +1,4 @@
+import type { ClusterStats } from './cluster/link.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventEmitter } from 'eventemitter3';
 import type { FrameMeta, FrameMetrics, FrameStreamError } from '../protocol/index.js';
@@ -52,6 +53,11 @@ export interface ViewerInfo {
   readonly maxFps: number | null;
   /** Server wall clock, ms since the epoch. */
   readonly connectedAt: number;
+  /**
+   * With a `hub`: the id of the node the viewer is connected to, on handles
+   * of viewers of other nodes whose control messages were routed here.
+   */
+  readonly node?: string;
 }
 
 /**
@@ -173,6 +179,8 @@ export interface ServerStats {
   producer?: { connected: boolean; offlineSince: number | null };
   /** Messages or behaviour of viewers the stream refused (garbage, floods, oversize, dead peers), all counted; see the `viewerError` event. */
   viewerErrors: number;
+  /** For a stream with a `hub`: this node, the hub's state and every node heard from (see docs/scaling.md). */
+  cluster?: ClusterStats;
 }
 
 /** Every event a {@link FrameStreamServer} emits. */
