@@ -85,7 +85,7 @@ describeFrameChannel(
       },
     };
   },
-  () => sleep(150),
+  async () => void (await sleep(150)),
 );
 
 describe('redisHub', () => {
