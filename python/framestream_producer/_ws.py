@@ -28,13 +28,13 @@ except ImportError:  # websockets 10-12 (Debian 12: 10.4)
 VERSION: str = getattr(websockets, "__version__", "unknown")
 
 
-async def open_connection(url: str, subprotocol: str, headers: Mapping[str, str], open_timeout: float) -> Any:
+async def open_connection(url: str, subprotocol: str, headers: Mapping[str, str], open_timeout: float, max_size: int = 1 << 20) -> Any:
     kwargs = {
         "subprotocols": [subprotocol],
         _HEADERS_ARG: dict(headers),
         "open_timeout": open_timeout,
-        # The server sends small JSON messages only.
-        "max_size": 1 << 20,
+        # Small JSON messages, and for a producer serving sessions the viewers' camera JPEGs.
+        "max_size": max_size,
         # Frames are JPEG or noise-like floats: deflate would cost the model's
         # CPU for little, and framestream's server does not offer it anyway.
         "compression": None,

@@ -5,18 +5,35 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from typing import Any, Callable, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from . import _ws
 from .errors import ProducerError, closed_by_server, refused_by_status
 from .frames import build_metrics, encode
 from .policy import Backoff, FlowControl, ProducerStats
-from .protocol import SUBPROTOCOL, ProtocolError, parse_server_message
+from .protocol import SESSIONS_PARAM, SUBPROTOCOL, ProtocolError, decode_input, parse_server_message, set_target
+from .sessions import ProducerSession, SessionBook, SessionInput
 
 log = logging.getLogger("framestream_producer")
 
 ErrorCallback = Callable[[ProducerError], None]
 WatchingCallback = Callable[[bool], None]
+SessionCallback = Callable[[ProducerSession], None]
+ParamsCallback = Callable[[ProducerSession, Dict[str, Any]], None]
+InputCallback = Callable[[ProducerSession, SessionInput], None]
+EndCallback = Callable[[ProducerSession, str], None]
+
+# A viewer's camera frame may be up to the server's `maxInputBytes` (2 MiB
+# by default, 64 MiB at most); without sessions the server sends small JSON only.
+_MAX_MESSAGE_SESSIONS = 65 << 20
+_MAX_MESSAGE = 1 << 20
+
+
+def _with_sessions(url: str) -> str:
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != SESSIONS_PARAM]
+    return urlunsplit(parts._replace(query=urlencode(query + [(SESSIONS_PARAM, "1")])))
 
 
 class AsyncProducer:
@@ -38,7 +55,18 @@ class AsyncProducer:
                 image = model()                        # HxWx3 float32 in [0, 1]
                 await producer.send(image, inference_ms=(time.perf_counter() - t0) * 1000)
 
-    ``on_error`` and ``on_watching`` run on the event loop (for
+    With ``sessions=True`` it serves a stream created with ``session:
+    'producer'``: each viewer's session is announced (``on_session_start``),
+    its params and camera frames arrive (``on_session_params``,
+    ``on_session_input``, or :meth:`next_input` for a model loop), and
+    :meth:`send_to` sends a frame to that session's viewer alone::
+
+        async with AsyncProducer(url, token, sessions=True) as producer:
+            while True:
+                session, frame = await producer.next_input()
+                await producer.send_to(session, model(frame.jpeg, session.params), input_seq=frame.seq)
+
+    The callbacks run on the event loop (for
     :class:`~framestream_producer.Producer`, on its background thread); an
     exception they raise is logged and ignored.
     """
@@ -53,6 +81,11 @@ class AsyncProducer:
         backoff: Backoff = Backoff(),
         open_timeout: float = 10.0,
         headers: Optional[Mapping[str, str]] = None,
+        sessions: bool = False,
+        on_session_start: Optional[SessionCallback] = None,
+        on_session_params: Optional[ParamsCallback] = None,
+        on_session_input: Optional[InputCallback] = None,
+        on_session_end: Optional[EndCallback] = None,
     ) -> None:
         if isinstance(url, str) and url.startswith(("http://", "https://")):
             url = "ws" + url[4:]  # the ingest path as the host app's routes name it
@@ -60,7 +93,16 @@ class AsyncProducer:
             raise ValueError(f"Expected `url` to be a ws:// or wss:// URL of an ingest endpoint, got `{url!r}`")
         if not open_timeout > 0:
             raise ValueError(f"Expected `open_timeout` to be > 0, got `{open_timeout!r}`")
-        self.url = url
+        if not isinstance(sessions, bool):
+            raise TypeError(f"Expected `sessions` to be a bool, got `{sessions!r}`")
+        # The opt-in is part of the URL, so the server knows it before it says anything.
+        self.url = _with_sessions(url) if sessions else url
+        self.serves_sessions = sessions
+        self.on_session_start = on_session_start
+        self.on_session_params = on_session_params
+        self.on_session_input = on_session_input
+        self.on_session_end = on_session_end
+        self._book = SessionBook()
         self.on_error = on_error
         self.on_watching = on_watching
         self.backoff = backoff
@@ -106,6 +148,11 @@ class AsyncProducer:
         return self._flow.stream
 
     @property
+    def sessions(self) -> Mapping[int, ProducerSession]:
+        """With ``sessions=True``: the sessions this connection serves, by target."""
+        return dict(self._book.sessions)
+
+    @property
     def stats(self) -> ProducerStats:
         """A copy of the counters (frames sent and replaced, credits, in flight)."""
         return dataclasses.replace(self._flow.stats)
@@ -137,6 +184,49 @@ class AsyncProducer:
         assert self._wake is not None
         self._wake.set()
 
+    async def send_to(self, session: ProducerSession | int, frame: Any, inference_ms: Optional[float] = None, **metrics: float) -> bool:
+        """Hands ``frame`` over for one session's viewer (``sessions=True``), as :meth:`send` does.
+
+        Each session has its own credits and one-frame slot: a newer frame
+        for the same session replaces a waiting one. Pass the input it
+        answers as ``input_seq=``. Returns ``False`` when the session is not
+        (or no longer) served here: it ended, or the connection dropped.
+        """
+        return self.offer_to(session, encode(frame, build_metrics(inference_ms, metrics)))
+
+    def offer_to(self, session: ProducerSession | int, message: bytearray) -> bool:
+        """Puts an encoded frame in a session's slot. Call on the producer's loop."""
+        if not self.serves_sessions:
+            raise TypeError("`send_to()` needs a producer created with sessions=True")
+        target = session.target if isinstance(session, ProducerSession) else session
+        if not isinstance(target, int) or isinstance(target, bool) or not 1 <= target <= 0xFFFFFFFF:
+            raise TypeError(f"Expected `session` to be a ProducerSession or its target (an int >= 1), got `{session!r}`")
+        if self._failure is not None:
+            raise self._failure
+        if self._closing:
+            raise RuntimeError("This producer is closed")
+        set_target(message, target)
+        if not self._book.offer(target, message):
+            return False
+        assert self._wake is not None
+        self._wake.set()
+        return True
+
+    async def next_input(self, timeout: Optional[float] = None) -> Optional[Tuple[ProducerSession, SessionInput]]:
+        """The next ``(session, input)`` to answer: each session's newest camera frame, sessions taking turns.
+
+        Waits for one; ``None`` once ``timeout`` seconds pass first. Older
+        frames of a session that came while the model worked are skipped.
+        """
+        if not self.serves_sessions:
+            raise TypeError("`next_input()` needs a producer created with sessions=True")
+        self._start()
+        try:
+            await self._until(lambda: self._book.has_input, timeout)
+        except asyncio.TimeoutError:
+            return None
+        return self._book.next_input()
+
     # -- waiting ----------------------------------------------------------------
 
     async def start(self) -> None:
@@ -158,9 +248,12 @@ class AsyncProducer:
         return True
 
     async def flush(self, timeout: Optional[float] = None) -> None:
-        """Waits until the newest frame has been sent and the server is done with every frame sent."""
+        """Waits until the newest frame (and each session's) has been sent and the server is done with the stream's."""
         self._start()
-        await self._until(lambda: self._flow.pending is None and self._flow.stats.in_flight == 0 and self.connected, timeout)
+        await self._until(
+            lambda: self._flow.pending is None and not self._book.has_pending and self._flow.stats.in_flight == 0 and self.connected,
+            timeout,
+        )
 
     async def close(self) -> None:
         """Closes the connection (code 1000) and stops reconnecting. Safe to call twice."""
@@ -211,11 +304,11 @@ class AsyncProducer:
 
         await asyncio.wait_for(wait(), timeout)
 
-    def _call(self, callback: Optional[Callable[[Any], None]], arg: Any) -> None:
+    def _call(self, callback: Optional[Callable[..., None]], *args: Any) -> None:
         if callback is None:
             return
         try:
-            callback(arg)
+            callback(*args)
         except Exception:
             log.exception("framestream producer callback %r raised", callback)
 
@@ -234,7 +327,8 @@ class AsyncProducer:
             error: Optional[ProducerError] = None
             welcomed = False
             try:
-                ws = await _ws.open_connection(self.url, SUBPROTOCOL, self._headers, self._open_timeout)
+                max_size = _MAX_MESSAGE_SESSIONS if self.serves_sessions else _MAX_MESSAGE
+                ws = await _ws.open_connection(self.url, SUBPROTOCOL, self._headers, self._open_timeout, max_size)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -307,20 +401,30 @@ class AsyncProducer:
         writer = asyncio.get_running_loop().create_task(self._write(ws))
         try:
             async for raw in ws:
+                if not isinstance(raw, str) and self.serves_sessions:
+                    self._input(raw)
+                    self._notify()  # wakes next_input()
+                    continue
                 msg = parse_server_message(raw)
                 kind = msg["type"]
                 if kind == "welcome":
                     welcomed = True
                     was_watching = self.watching
                     self._flow.welcome(msg)
+                    self._book.granted = int(msg["credits"])
                     self._state = "connected"
                     log.info("framestream producer: connected to %s (%d credits)", self.url, msg["credits"])
                     if self.watching != was_watching:
                         self._call(self.on_watching, self.watching)
                 elif kind == "credit":
-                    self._flow.credit(msg["n"])
+                    if msg.get("target", 0) == 0:
+                        self._flow.credit(msg["n"])
+                    else:
+                        self._book.credit(msg["target"], msg["n"])
                 elif kind == "demand":
                     self._set_watching(msg["watching"])
+                elif kind.startswith("session"):
+                    self._session_message(kind, msg)
                 else:
                     report_server_error()
                     said = (str(msg.get("code", "ERR_PRODUCER_PROTOCOL")), str(msg.get("message", "")))
@@ -341,6 +445,9 @@ class AsyncProducer:
             self._ws = None
             was_watching = self.watching
             self._flow.disconnected()
+            # The server tells the next connection of every session still open.
+            for session in self._book.disconnected():
+                self._call(self.on_session_end, session, "The connection to the server ended")
             if not self._closing:
                 self._state = "connecting"
             if was_watching:
@@ -349,16 +456,52 @@ class AsyncProducer:
         if error is None:
             close_code, close_reason = _ws.close_info(ws)
             error = closed_by_server(close_code, close_reason, self.url)
-            if error is not None and said is not None and error.close_code in (4400, 1009):
+            if error is not None and said is not None and error.close_code in (4400, 4412, 1009):
                 # One error: what the close means, in the server's own code and words.
                 code, message = said
                 said = None
                 error = ProducerError(
                     code, error.reason, f"The server at {self.url} closed the producer ({close_code}): {message}",
-                    close_code=close_code,
+                    close_code=close_code, fatal=error.fatal,
                 )
         report_server_error()
         return welcomed, error
+
+    def _session_message(self, kind: str, msg: Mapping[str, Any]) -> None:
+        if not self.serves_sessions:
+            raise ProtocolError(f"`{kind}` sent to a producer that did not ask to serve sessions")
+        if kind == "sessionStart":
+            self._call(self.on_session_start, self._book.start(msg))
+        elif kind == "sessionParams":
+            session = self._book.params(msg)
+            if session is not None:
+                self._call(self.on_session_params, session, session.params)
+        else:
+            session = self._book.end(int(msg["target"]))
+            if session is not None:
+                self._call(self.on_session_end, session, str(msg.get("reason", "")))
+
+    def _input(self, raw: bytes) -> None:
+        header, jpeg = decode_input(raw)
+        got = self._book.input(header, bytes(jpeg))
+        # Input for a session that has just ended is a race, not an error.
+        if got is not None:
+            self._call(self.on_session_input, *got)
+
+    def _take(self) -> Optional[bytearray]:
+        """The next frame to write: the stream's, else a session's that has a credit."""
+        item = self._flow.take()
+        if item is not None:
+            return item[1]
+        waiting = self._book.take()
+        if waiting is None:
+            return None
+        try:
+            self._flow.stamp(waiting[1])
+        except ValueError:
+            self._book.credit(waiting[0], 1)  # never sent: its credit stays
+            raise
+        return waiting[1]
 
     async def _write(self, ws: Any) -> None:
         assert self._wake is not None
@@ -367,14 +510,14 @@ class AsyncProducer:
             self._wake.clear()
             while True:
                 try:
-                    item = self._flow.take()
+                    message = self._take()
                 except ValueError as exc:
                     self._call(self.on_error, ProducerError("ERR_INVALID_FRAME", "too-big", str(exc)))
                     continue
-                if item is None:
+                if message is None:
                     break
                 try:
-                    await ws.send(item[1])
+                    await ws.send(message)
                 except _ws.ConnectionClosed:
                     return  # the reader sees the close and ends the session
                 self._notify()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from .protocol import CLOSE_BUSY, CLOSE_PROTOCOL_ERROR, CLOSE_REPLACED, CLOSE_UNAUTHORIZED
+from .protocol import CLOSE_BUSY, CLOSE_PROTOCOL_ERROR, CLOSE_REPLACED, CLOSE_SESSIONS_REQUIRED, CLOSE_UNAUTHORIZED
 
 
 class ProducerError(Exception):
@@ -103,6 +103,12 @@ def closed_by_server(code: Optional[int], reason: str, url: str) -> Optional[Pro
     if code == CLOSE_REPLACED:
         return ProducerError(
             "ERR_PRODUCER_REFUSED", "replaced", f"A newer producer replaced this one at {url} (close 4410){said}",
+            fatal=True, close_code=code,
+        )
+    if code == CLOSE_SESSIONS_REQUIRED:
+        return ProducerError(
+            "ERR_PRODUCER_REFUSED", "sessions-required",
+            f"The stream at {url} serves its viewer sessions from a producer (close 4412){said}: create the producer with sessions=True",
             fatal=True, close_code=code,
         )
     if code == CLOSE_PROTOCOL_ERROR:

@@ -141,6 +141,17 @@ class FlowControl:
         if self.pending is None or s.credits <= 0:
             return None
         message, self.pending = self.pending, None
+        frame_id = self.stamp(message, stream=True)
+        s.credits -= 1
+        return frame_id, message
+
+    def stamp(self, message: bytearray, stream: bool = False) -> int:
+        """Checks a frame about to go out against ``maxFrameBytes``, gives it the next id and counts it.
+
+        ``in_flight`` counts the stream's frames (target 0) only: a session's
+        frames have credits of their own, kept by :class:`SessionBook`.
+        """
+        s = self.stats
         size = frame_bytes(message)
         if self.max_frame_bytes is not None and size > self.max_frame_bytes:
             s.frames_too_big += 1
@@ -148,8 +159,8 @@ class FlowControl:
         frame_id = self._next_id
         self._next_id = (self._next_id + 1) & 0xFFFFFFFF
         set_frame_id(message, frame_id)
-        s.credits -= 1
-        s.in_flight += 1
-        s.max_in_flight = max(s.max_in_flight, s.in_flight)
+        if stream:
+            s.in_flight += 1
+            s.max_in_flight = max(s.max_in_flight, s.in_flight)
         s.frames_sent += 1
-        return frame_id, message
+        return frame_id

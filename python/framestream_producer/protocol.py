@@ -10,7 +10,7 @@ Producer → server, one binary message per frame, integers little-endian::
          0 u8    message type, 1 (frame)
          1 u8    format: 1 JPEG, 2 raw uint8, 3 raw float32 (0-1)
          2 u16   header length H = 24 + metrics JSON bytes
-         4 u32   target: 0, the stream's viewers
+         4 u32   target: 0, the stream's viewers; else a session's number
          8 u16   width (raw; 0 for JPEG)
         10 u16   height (raw; 0 for JPEG)
         12 u8    channels: 1, 3 or 4 (raw; 0 for JPEG)
@@ -20,6 +20,20 @@ Producer → server, one binary message per frame, integers little-endian::
         20 u32   frame id, echoed in ``credit``
         24 utf8  optional metrics JSON object of numbers
          H P     the JPEG file, or width × height × channels values
+
+A producer that serves sessions (``?sessions=1`` on its URL) also gets, per
+viewer camera frame, one binary message from the server::
+
+    offset type  field
+         0 u8    message type, 2 (session input)
+         1 u8    codec, 1 JPEG
+         2 u16   header length H, 24
+         4 u32   target: the session's number
+         8 u32   the viewer's input sequence number
+        12 u16   width
+        14 u16   height
+        16 f64   capture time, ms since the epoch, the viewer's clock
+         H       the viewer's JPEG file, unchanged
 """
 
 from __future__ import annotations
@@ -48,6 +62,13 @@ CLOSE_PROTOCOL_ERROR = 4400
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_BUSY = 4409
 CLOSE_REPLACED = 4410
+CLOSE_SESSIONS_REQUIRED = 4412
+
+SESSIONS_PARAM = "sessions"
+INPUT_TYPE = 2
+INPUT_HEADER_BYTES = 24
+_INPUT_HEADER = struct.Struct("<BBHIIHHd")
+assert _INPUT_HEADER.size == INPUT_HEADER_BYTES
 
 # type, format, header length, target, width, height, channels,
 # reserved u8, reserved u16, payload length, frame id
@@ -150,6 +171,11 @@ def set_frame_id(message: bytearray, frame_id: int) -> None:
     struct.pack_into("<I", message, 20, frame_id & 0xFFFFFFFF)
 
 
+def set_target(message: bytearray, target: int) -> None:
+    """Addresses an encoded frame to a session (``target`` >= 1) in place."""
+    struct.pack_into("<I", message, 4, target & 0xFFFFFFFF)
+
+
 class ProtocolError(ValueError):
     """Bytes or a message that do not follow ``framestream.producer.v1``."""
 
@@ -197,8 +223,50 @@ def decode_frame(message: bytes | bytearray | memoryview) -> tuple[FrameHeader, 
     return header, view[header_length:]
 
 
+@dataclass(frozen=True)
+class InputHeader:
+    """What a session input message's header says."""
+
+    target: int
+    seq: int
+    width: int
+    height: int
+    capture_time: float
+
+
+def decode_input(message: bytes | bytearray | memoryview) -> tuple[InputHeader, memoryview]:
+    """Reads a session input message; the JPEG is a view of ``message``."""
+    view = memoryview(message).cast("B")
+    if len(view) < INPUT_HEADER_BYTES:
+        raise ProtocolError(f"session input of {len(view)} bytes, shorter than its header")
+    kind, codec, header_length, target, seq, width, height, capture_time = _INPUT_HEADER.unpack_from(view, 0)
+    if kind != INPUT_TYPE:
+        raise ProtocolError(f"unknown binary message type {kind}")
+    if codec != 1:
+        raise ProtocolError(f"unknown input codec {codec}")
+    if not INPUT_HEADER_BYTES <= header_length <= len(view):
+        raise ProtocolError(f"session input header length {header_length}")
+    return InputHeader(target, seq, width, height, capture_time), view[header_length:]
+
+
+def encode_input(header: InputHeader, jpeg: bytes | bytearray | memoryview) -> bytes:
+    """Builds a session input message, as the server does (for tests and tools)."""
+    head = _INPUT_HEADER.pack(
+        INPUT_TYPE, 1, INPUT_HEADER_BYTES, header.target, header.seq, header.width, header.height, header.capture_time
+    )
+    return head + bytes(jpeg)
+
+
+def _target(msg: Mapping[str, Any], kind: str) -> int:
+    target = msg.get("target")
+    if not isinstance(target, int) or isinstance(target, bool) or not 1 <= target <= 0xFFFFFFFF:
+        raise ProtocolError(f"{kind}.target must be an integer in [1, 2**32), got {target!r}")
+    return target
+
+
 def parse_server_message(text: str | bytes) -> Dict[str, Any]:
-    """Parses a server → producer message (``welcome``, ``credit``, ``demand``, ``error``).
+    """Parses a server → producer message (``welcome``, ``credit``, ``demand``, ``error``,
+    and for a producer serving sessions ``sessionStart``, ``sessionParams``, ``sessionEnd``).
 
     Raises :class:`ProtocolError` for anything else, so a version mismatch
     shows at once instead of being ignored.
@@ -222,11 +290,19 @@ def parse_server_message(text: str | bytes) -> Dict[str, Any]:
         n = msg.get("n")
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
             raise ProtocolError(f"credit.n must be a non-negative integer, got {n!r}")
+        if "target" in msg:
+            _target(msg, "credit")
     elif kind == "demand":
         if not isinstance(msg.get("watching"), bool):
             raise ProtocolError("demand.watching must be a boolean")
     elif kind == "error":
         pass
+    elif kind in ("sessionStart", "sessionParams", "sessionEnd"):
+        _target(msg, kind)
+        if kind == "sessionStart" and not isinstance(msg.get("id"), str):
+            raise ProtocolError("sessionStart.id must be a string")
+        if kind != "sessionEnd" and not isinstance(msg.get("params", {}), dict):
+            raise ProtocolError(f"{kind}.params must be an object")
     else:
         raise ProtocolError(f"unknown server message type {json.dumps(kind)[:64]}")
     return msg

@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import threading
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Any, Coroutine, Mapping, Optional, TypeVar
+from typing import Any, Coroutine, Mapping, Optional, Tuple, TypeVar
 
-from .aio import AsyncProducer, ErrorCallback, WatchingCallback
+from .aio import AsyncProducer, EndCallback, ErrorCallback, InputCallback, ParamsCallback, SessionCallback, WatchingCallback
 from .errors import ProducerError
 from .frames import build_metrics, encode
 from .policy import Backoff, ProducerStats
+from .sessions import ProducerSession, SessionInput
 
 T = TypeVar("T")
 
@@ -32,6 +33,15 @@ class Producer:
         with Producer("ws://localhost:8080/ingest/model", token="secret") as producer:
             for image in model_outputs():              # HxWx3 float32 in [0, 1]
                 producer.send(image, inference_ms=41.2)
+
+    Serving sessions (``sessions=True``), a model loop answers each viewer::
+
+        with Producer(url, token="secret", sessions=True) as producer:
+            while True:
+                got = producer.next_input(timeout=1.0)
+                if got is not None:
+                    session, frame = got
+                    producer.send_to(session, model(frame.jpeg), input_seq=frame.seq)
     """
 
     def __init__(
@@ -44,11 +54,18 @@ class Producer:
         backoff: Backoff = Backoff(),
         open_timeout: float = 10.0,
         headers: Optional[Mapping[str, str]] = None,
+        sessions: bool = False,
+        on_session_start: Optional[SessionCallback] = None,
+        on_session_params: Optional[ParamsCallback] = None,
+        on_session_input: Optional[InputCallback] = None,
+        on_session_end: Optional[EndCallback] = None,
     ) -> None:
         # Checks the arguments here, in the caller's thread, so a mistake raises at the call.
         self._aio = AsyncProducer(
             url, token, on_error=on_error, on_watching=on_watching, backoff=backoff,
-            open_timeout=open_timeout, headers=headers,
+            open_timeout=open_timeout, headers=headers, sessions=sessions,
+            on_session_start=on_session_start, on_session_params=on_session_params,
+            on_session_input=on_session_input, on_session_end=on_session_end,
         )
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="framestream-producer", daemon=True)
@@ -86,6 +103,11 @@ class Producer:
     def stats(self) -> ProducerStats:
         return self._aio.stats
 
+    @property
+    def sessions(self) -> Mapping[int, ProducerSession]:
+        """With ``sessions=True``: the sessions the current connection serves, by target."""
+        return self._aio.sessions
+
     def send(self, frame: Any, inference_ms: Optional[float] = None, **metrics: float) -> None:
         """Hands ``frame`` over and returns at once (see :meth:`AsyncProducer.send`)."""
         message = encode(frame, build_metrics(inference_ms, metrics))
@@ -100,6 +122,34 @@ class Producer:
             self._aio.offer(message)
         except (ProducerError, RuntimeError):
             pass  # failed or closed in between; the next send() raises it
+
+    def send_to(self, session: ProducerSession | int, frame: Any, inference_ms: Optional[float] = None, **metrics: float) -> bool:
+        """Hands ``frame`` over for one session's viewer and returns at once (see :meth:`AsyncProducer.send_to`).
+
+        Returns ``False`` when that session is not served here (any more).
+        """
+        if not self._aio.serves_sessions:
+            raise TypeError("`send_to()` needs a producer created with sessions=True")
+        message = encode(frame, build_metrics(inference_ms, metrics))
+        if self._aio.failure is not None:
+            raise self._aio.failure
+        if self._closed:
+            raise RuntimeError("This producer is closed")
+        target = session.target if isinstance(session, ProducerSession) else session
+        if target not in self._aio.sessions:
+            return False
+        self._loop.call_soon_threadsafe(self._offer_to, target, message)
+        return True
+
+    def _offer_to(self, target: int, message: bytearray) -> None:
+        try:
+            self._aio.offer_to(target, message)
+        except (ProducerError, RuntimeError):
+            pass  # failed or closed in between; the next call raises it
+
+    def next_input(self, timeout: Optional[float] = None) -> Optional[Tuple[ProducerSession, SessionInput]]:
+        """Blocks for the next ``(session, input)`` to answer; ``None`` after ``timeout`` seconds."""
+        return self._run(self._aio.next_input(timeout), None)
 
     def wait_ready(self, timeout: Optional[float] = None) -> None:
         """Blocks until the server has welcomed the producer; raises the error it gave up on."""

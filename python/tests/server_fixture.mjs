@@ -4,7 +4,7 @@
 //
 // Serves a stream { path: '/ws/model/', ingest: { path: '/ingest/model',
 // token: 'secret' } } (and /ws/replace/ with `replace: true` on
-// /ingest/replace) on 127.0.0.1, and prints {"port": N} on stdout once it
+// /ingest/replace, and /ws/live/ with `session: 'producer'` on /ingest/live) on 127.0.0.1, and prints {"port": N} on stdout once it
 // listens. SIGTERM closes the streams (producers see 1001) and exits. Beside the stream it answers a few /fixture/ routes the tests use
 // to look at what the server saw:
 //
@@ -150,6 +150,13 @@ try {
     }),
     // A second stream whose newer producer replaces the older one (4410).
     createFrameStreamServer({ server, path: '/ws/replace/', ingest: { path: '/ingest/replace', token: 'secret', replace: true } }),
+    // An interactive stream whose sessions a producer serves (?sessions=1).
+    createFrameStreamServer({
+      server,
+      path: '/ws/live/',
+      session: 'producer',
+      ingest: { path: '/ingest/live', token: 'secret', sessionInfo: (s) => ({ viewer: s.viewer?.id ?? null }) },
+    }),
   ];
 } catch (err) {
   console.error(`server_fixture: createFrameStreamServer refused the ingest option (${err.message}); rebuild dist with \`npm run build\``);

@@ -69,6 +69,15 @@ class ServerProcess:
     def viewer_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/ws/model/"
 
+    @property
+    def live_ingest_url(self) -> str:
+        """The ingest endpoint of the stream whose sessions a producer serves."""
+        return f"ws://127.0.0.1:{self.port}/ingest/live"
+
+    @property
+    def live_viewer_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/live/"
+
     def _http(self, path: str, body: Optional[bytes] = None) -> Dict[str, Any]:
         req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=body, method="POST" if body else "GET")
         with urllib.request.urlopen(req, timeout=10) as res:
@@ -150,6 +159,17 @@ class Viewer:
 
     def hello(self) -> Dict[str, Any]:
         return next(t for t in self.texts if t.get("type") == "hello")
+
+    def session(self) -> Optional[Dict[str, Any]]:
+        """The last ``session`` message: where this viewer's session stands."""
+        return next((t for t in reversed(self.texts) if t.get("type") == "session"), None)
+
+    async def send_params(self, params: Dict[str, Any]) -> None:
+        await self._ws.send(json.dumps({"type": "params", "params": params}))
+
+    async def send_input(self, seq: int, jpeg: bytes, capture_time: float = 1_700_000_000_000.0) -> None:
+        """A camera frame, as framestream's client sends one (docs/sessions.md)."""
+        await self._ws.send(struct.pack("<BBHId", 2, 1, 16, seq, capture_time) + jpeg)
 
 
 async def until(condition: Callable[[], bool], what: str, timeout: float = 20) -> None:
