@@ -48,7 +48,7 @@ describe('the packed package', () => {
     expect(problems).toEqual([]);
     // Guard against a vacuous pass: the analysis did look at every entry.
     expect(Object.keys((report.analysis as unknown as { entrypoints: object }).entrypoints)).toEqual(
-      expect.arrayContaining(['.', './server', './client', './react', './vite', './producer']),
+      expect.arrayContaining(['.', './server', './client', './react', './vite', './producer', './redis']),
     );
   });
 });
@@ -56,10 +56,12 @@ describe('the packed package', () => {
 describe('the tarball', () => {
   it('stays small: the built entries and the docs, no screenshots', () => {
     // 3.0 MB packed before screenshots were left out (1.84 MB of it one
-    // PNG). Unpacked it is mostly ESM + CJS builds of six entries and their
-    // source maps, which grow with the package; the images must not come back.
-    expect(packed.size).toBeLessThan(1024 * 1024);
-    expect(packed.unpackedSize).toBeLessThan(4 * 1024 * 1024);
+    // PNG). Unpacked it is mostly ESM + CJS builds of seven entries and their
+    // source maps (1.19 MB packed with framestream/redis; the server is in
+    // both the server and the Vite entry), which grow with the package; the
+    // images must not come back.
+    expect(packed.size).toBeLessThan(1.5 * 1024 * 1024);
+    expect(packed.unpackedSize).toBeLessThan(6 * 1024 * 1024);
     const paths = packed.files.map((f) => f.path);
     expect(paths.filter((p) => /\.(png|jpe?g|gif|webp)$/i.test(p))).toEqual([]);
     expect(paths.filter((p) => !/^(dist\/|docs\/[^/]+\.md$|README\.md$|LICENSE$|package\.json$)/.test(p))).toEqual([]);
