@@ -10,6 +10,10 @@
 //                   frame, to act like a slower model
 //   FRAMESTREAM_MAX_SESSIONS    img2img sessions at once          default 4
 //   FRAMESTREAM_SESSION_TIMEOUT_MS  how long one may run, 0 none  default 300000
+//   FRAMESTREAM_IMG2IMG  `producer`: the img2img sessions are      default model
+//                   served by a producer on /ingest/img2img (e.g.
+//                   python/examples/session_filter.py) instead of
+//                   the model in models/img2img.mjs
 //
 // It uses the built package (`../dist`), exactly what a user installs, which
 // `npm start`'s prestart step builds.
@@ -55,6 +59,11 @@ const fps = readIntEnv('FRAMESTREAM_FPS', 30, 1, 240);
 const host = process.env.HOST || '0.0.0.0';
 // The examples in python/ and docs/producers.md default to `playground`.
 const token = process.env.FRAMESTREAM_TOKEN || 'playground';
+const IMG2IMG_INGEST = '/ingest/img2img';
+const img2imgServer = process.env.FRAMESTREAM_IMG2IMG || 'model';
+if (img2imgServer !== 'model' && img2imgServer !== 'producer') {
+  throw new RangeError(`Expected \`FRAMESTREAM_IMG2IMG\` to be 'model' or 'producer', got \`${img2imgServer}\``);
+}
 const interactive = {
   delayMs: readIntEnv('FRAMESTREAM_MODEL_DELAY_MS', INTERACTIVE_DEFAULTS.delayMs, 0, 5000),
   maxSessions: readIntEnv('FRAMESTREAM_MAX_SESSIONS', INTERACTIVE_DEFAULTS.maxSessions, 1, 1000),
@@ -151,17 +160,19 @@ const streams = PLAYGROUND_STREAMS.map((entry) => {
   return stream;
 });
 // The img2img stream: a private session per viewer, its camera frames and
-// prompt through the model in models/img2img.mjs.
-streams.push(
-  createFrameStreamServer({
-    server,
-    ...img2imgStreamOptions({
-      ...interactive,
-      fps,
-      onError: (err) => console.warn(`framestream playground: img2img: ${err.message}`),
-    }),
+// prompt through the model in models/img2img.mjs, or through a producer in
+// another process with FRAMESTREAM_IMG2IMG=producer.
+const img2img = createFrameStreamServer({
+  server,
+  ...img2imgStreamOptions({
+    ...interactive,
+    fps,
+    onError: (err) => console.warn(`framestream playground: img2img: ${err.message}`),
   }),
-);
+  ...(img2imgServer === 'producer' && { session: 'producer', ingest: { path: IMG2IMG_INGEST, token } }),
+});
+if (img2imgServer === 'producer') img2img.on('error', (err) => console.warn(`framestream playground: img2img: ${err.code} ${err.message}`));
+streams.push(img2img);
 
 server.once('error', (err) => {
   console.error(`framestream playground: cannot listen on ${host}:${port}: ${err.message}`);
@@ -173,6 +184,9 @@ server.listen(port, host, () => {
   for (const { label, ingestPath } of PLAYGROUND_STREAMS) {
     if (!ingestPath) continue;
     console.log(`framestream playground: ${label} ingest ws://localhost:${actual}${ingestPath} (token: ${token})`);
+  }
+  if (img2imgServer === 'producer') {
+    console.log(`framestream playground: img2img sessions served by a producer at ws://localhost:${actual}${IMG2IMG_INGEST} (token: ${token})`);
   }
 });
 

@@ -7,7 +7,12 @@ viewer that connects gets a session; its camera frames arrive here as the
 JPEGs its browser encoded, are decoded with PIL, filtered with numpy and
 sent back to that session alone, naming the input they answer.
 
-    python3 python/examples/session_filter.py --url ws://localhost:8080/ingest/live --token secret
+    FRAMESTREAM_IMG2IMG=producer npm start       # one shell: the playground, img2img served by a producer
+    python3 python/examples/session_filter.py    # another: this worker
+
+then open http://localhost:8080/?view=img2img and click Connect: the
+camera (or the page's pattern) comes back inverted. Against your own
+server, pass its ingest endpoint and token with --url and --token.
 
 Filters (the viewer may pick one with the ``filter`` param): ``invert``
 (default), ``edges``, ``grey``. Needs numpy and PIL (Debian: python3-numpy
@@ -34,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from framestream_producer import Producer, ProducerError, ProducerSession  # noqa: E402
 
-DEFAULT_URL = "ws://localhost:8080/ingest/live"
+DEFAULT_URL = "ws://localhost:8080/ingest/img2img"
 DEFAULT_TOKEN = "playground"
 
 try:
