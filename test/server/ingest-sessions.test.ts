@@ -89,6 +89,15 @@ async function producer(port: number, query?: string) {
 let seq = 0;
 const sendInput = (v: TestViewer, jpeg: Buffer, s = ++seq) => v.ws.send(encodeInputFrame({ seq: s, captureTime: 1_700_000_000_000, codec: 'jpeg' }, jpeg));
 
+/** `jpeg` grown to about `bytes` with comment segments: still one valid JPEG. */
+function padded(jpeg: Buffer, bytes: number): Buffer {
+  const segments: Buffer[] = [];
+  for (let size = jpeg.length; size < bytes; size += 60_004) {
+    segments.push(Buffer.from([0xff, 0xfe, (60_002 >> 8) & 0xff, 60_002 & 0xff]), Buffer.alloc(60_000, 0x20));
+  }
+  return Buffer.concat([jpeg.subarray(0, 2), ...segments, jpeg.subarray(2)]);
+}
+
 let red: Buffer;
 let blue: Buffer;
 beforeAll(async () => {
@@ -201,6 +210,34 @@ describe('FrameStreamServer with sessions served by a producer', () => {
       await sleep(100);
       expect(p.inputs.map((i) => i.header.seq)).toEqual([205]);
       await waitFor(() => v.ofType('inputAck').some((a) => a.seq === 205), 'the ack');
+    });
+  });
+
+  describe('a slow producer', () => {
+    it("gets each session's newest input once its socket has room, never a backlog", async () => {
+      const { port, viewer } = await setup({ maxInputBytes: 2 * 1024 * 1024 });
+      const p = await producer(port);
+      const v = await viewer();
+      await waitFor(() => p.ofType('sessionStart').length === 1, 'sessionStart');
+      // A producer that stops reading: the server's socket to it fills up.
+      p.ws.pause();
+      const big = padded(red, 1024 * 1024);
+      const count = 40;
+      for (let i = 1; i <= count; i++) {
+        sendInput(v, big, 1000 + i);
+        if (i % 10 === 0) await sleep(100); // within the viewer's input rate
+      }
+      await waitFor(() => v.ws.bufferedAmount === 0, 'the inputs on their way');
+      await sleep(300);
+      p.ws.resume();
+      await waitFor(() => p.inputs.some((i) => i.header.seq === 1000 + count), 'the newest input');
+      await sleep(200);
+      const seqs = p.inputs.map((i) => i.header.seq);
+      // What filled the kernel's buffers went; the rest waited as one frame, the newest.
+      expect(seqs.length).toBeLessThan(count);
+      expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+      expect(seqs.at(-1)).toBe(1000 + count);
+      expect(p.inputs.every((i) => i.payload.equals(big))).toBe(true);
     });
   });
 
