@@ -293,8 +293,8 @@ export function resolveOptions(options: FrameStreamServerOptions): ResolvedOptio
   }
   o.sessions = undefined;
   if (defined.session !== undefined) {
-    if (defined.source !== undefined || defined.ingest !== undefined) {
-      throw new TypeError('A stream with `session` makes each session\'s frames; leave `source` and `ingest` out');
+    if (defined.source !== undefined) {
+      throw new TypeError('A stream with `session` makes each session\'s frames; leave `source` out');
     }
     o.sessions = resolveSessions(defined);
   } else {

@@ -119,6 +119,7 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
         stream: () => ({ path: this.path, width: this.o.width, height: this.o.height, fps: 0 }),
         watching: () => this.watching,
         heartbeatInterval: this.o.heartbeatInterval,
+        sessions: this.sessions?.served,
         online: (online) => {
           this.safeEmit('producer', online);
           this.updateDemand(); // the other nodes learn where frames come from
@@ -286,7 +287,8 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
     if (!sessions) return () => shared;
     return (viewer) => {
       const s = sessions.sessionOf(viewer);
-      return s ? streamMetrics(s.producer, s.audience, s.channel.latest, undefined) : shared;
+      // A producer-served session is offline while its producer is, as a broadcast's viewers see it.
+      return s ? streamMetrics(s.producer, s.audience, s.channel.latest, sessions.served && this.ingest?.source) : shared;
     };
   }
 
