@@ -100,9 +100,9 @@ export class FrameStreamClient extends SafeEmitter {
   }
 
   /**
-   * The URL of the current connection, or of the attempt under way or made
-   * last (resolved, without a session token); `null` before the first. With
-   * an array or a function as `url`, the node the client is on.
+   * The node the client is on: the URL of its connection or attempt (resolved,
+   * no session token); between attempts the next URL of a list, or the one a
+   * `url` function gave last (`null` before its first answer).
    */
   get url(): string | null {
     return this.endpoints.current;

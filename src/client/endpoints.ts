@@ -109,7 +109,7 @@ export class Endpoints {
     else settle(result);
   }
 
-  /** Drops the answer of a provider still being waited for (`disconnect()`, `connect()`). */
+  /** Drops the answer of a function still being waited for (`disconnect()`). */
   cancel(): void {
     this.generation++;
   }

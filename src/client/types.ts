@@ -108,9 +108,9 @@ export interface ConnectionFailure {
 export interface ClientSnapshot {
   readonly status: ClientStatus;
   /**
-   * The URL of the current connection, or of the attempt under way or made
-   * last, as resolved (absolute, `ws:`/`wss:`); `null` before the first.
-   * With several URLs (or a function) it shows which node the client is on.
+   * The node the client is on, as `client.url`: the URL of its connection or
+   * attempt (absolute, `ws:`/`wss:`); between attempts the next URL of a
+   * list, or the one a `url` function gave last (`null` before its first answer).
    */
   readonly url: string | null;
   /** Frames per second received over the last `fpsInterval`. */
