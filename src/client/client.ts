@@ -315,7 +315,6 @@ export class FrameStreamClient extends SafeEmitter {
   private noUrl(error: FrameStreamError): void {
     this.failure = toFailure(error, this.endpoints.current ?? '', null);
     this.emitSafe('error', error);
-    this.refreshSnapshot();
     this.retryOrStop(1006, error);
   }
 
@@ -332,6 +331,7 @@ export class FrameStreamClient extends SafeEmitter {
       return;
     }
     this.setStatus('reconnecting');
+    this.refreshSnapshot(); // already reconnecting: the attempt count, the next URL, a url function's failure
     this.emitSafe('reconnecting', decision);
   }
 

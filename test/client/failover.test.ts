@@ -128,10 +128,14 @@ describe('FrameStreamClient', () => {
       const { WebSocket: WS, tried } = recordingWebSocket();
       const client = makeClient({ url: urls, WebSocket: WS, maxConnectAttempts: 3 });
       const rec = record(client, ['error', 'reconnecting']);
+      // While it waits, the snapshot names the URL the next attempt goes to.
+      const next: (string | null)[] = [];
+      client.on('reconnecting', () => next.push(client.getSnapshot().url));
       client.connect();
       await nextEvent(client, 'status', (s) => s === 'error');
       expect(tried).toEqual([urls[0], urls[1], urls[0]]);
       expect(rec.of('reconnecting').map((r) => r.attempt)).toEqual([1, 2]);
+      expect(next).toEqual([urls[1], urls[0]]);
       const exhausted = rec.of('error').at(-1)!;
       expect(exhausted.code).toBe('ERR_RECONNECT_EXHAUSTED');
       expect(exhausted.message).toMatch(`Gave up connecting to any of ${urls[0]}, ${urls[1]} after 3 failed attempts`);
