@@ -1,6 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import {
+  CLOSE_CODES,
   decodeProducerInput,
   encodeInputFrame,
   encodeProducerFrame,
@@ -210,6 +211,36 @@ describe('FrameStreamServer with sessions served by a producer', () => {
       await sleep(100);
       expect(p.inputs.map((i) => i.header.seq)).toEqual([205]);
       await waitFor(() => v.ofType('inputAck').some((a) => a.seq === 205), 'the ack');
+    });
+  });
+
+  describe('a producer that ends a session', () => {
+    it('ends it with its reason: the viewer is told and closed with 4001, the producer gets the sessionEnd', async () => {
+      const { port, viewer } = await setup();
+      const p = await producer(port);
+      const v = await viewer();
+      await waitFor(() => p.ofType('sessionStart').length === 1, 'sessionStart');
+      const { target } = p.ofType('sessionStart')[0]!;
+      p.ws.send(JSON.stringify({ type: 'sessionEnd', target, reason: 'The model could not read the prompt' }));
+      await waitFor(() => v.closeCode !== undefined, "the viewer's close");
+      expect(v.closeCode).toBe(CLOSE_CODES.sessionEnded);
+      expect(v.ofType('session').at(-1)).toEqual({ type: 'session', state: 'ended', reason: 'The model could not read the prompt' });
+      await waitFor(() => p.ofType('sessionEnd').length === 1, 'sessionEnd');
+      expect(p.ofType('sessionEnd')[0]).toEqual({ type: 'sessionEnd', target, reason: 'The model could not read the prompt' });
+      p.ws.send(JSON.stringify({ type: 'sessionEnd', target })); // crossed the end: ignored
+      await sleep(50);
+      expect(p.closeCode).toBeUndefined();
+    });
+
+    it('is closed with 4400 for any other text, or a target no session has', async () => {
+      const { port, errors } = await setup();
+      for (const text of ['hello', JSON.stringify({ type: 'sessionEnd', target: 999 }), JSON.stringify({ type: 'params', target: 1 })]) {
+        const p = await producer(port);
+        p.ws.send(text);
+        await waitFor(() => p.closeCode !== undefined, 'the close');
+        expect(p.closeCode).toBe(PRODUCER_CLOSE_CODES.protocolError);
+      }
+      expect(errors.filter((e) => (e as { code?: string }).code === 'ERR_PRODUCER_PROTOCOL')).toHaveLength(3);
     });
   });
 

@@ -18,6 +18,8 @@ export interface ProducerConnectionOptions {
    * frame (a session that has just ended).
    */
   frame(target: number, frame: ValidFrame, metrics: DecodedProducerFrame['header']['metrics'], done: () => void): FrameStreamError | boolean;
+  /** A text message, for a producer serving sessions; returns an error that closes it (4400). Without it, text is an error. */
+  text?(text: string): FrameStreamError | undefined;
   reportError(err: FrameStreamError): void;
 }
 
@@ -64,7 +66,10 @@ export class ProducerConnection {
 
   private onMessage(data: RawData, isBinary: boolean): void {
     if (!isBinary) {
-      return this.refuse(new FrameStreamError('ERR_PRODUCER_PROTOCOL', 'A producer sends binary frames only; it sent text'));
+      const err = this.o.text
+        ? this.o.text(toBuffer(data).toString('utf8'))
+        : new FrameStreamError('ERR_PRODUCER_PROTOCOL', 'A producer sends binary frames only; it sent text');
+      return err && this.refuse(err);
     }
     let decoded: DecodedProducerFrame;
     let frame: ValidFrame;

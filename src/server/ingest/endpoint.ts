@@ -187,6 +187,7 @@ export class IngestEndpoint {
       limits: this.o.limits,
       credits: this.o.settings.credits,
       frame: (target, frame, metrics, done) => this.route(target, servesSessions, frame, metrics, done),
+      ...(sessions && servesSessions && { text: (text: string) => sessions.producerSays(text) }),
       reportError: (err) => this.o.reportError(err),
     });
     this.current = conn;

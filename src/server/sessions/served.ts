@@ -33,6 +33,9 @@ const RETRY_MS = 5;
 // A frame and the `sessionEnd` that makes it moot can cross on the wire;
 // a frame for a session that ended longer ago than this is a producer bug.
 const ENDED_GRACE_MS = 10_000;
+// The one text message a producer sends is small; anything longer is not it.
+const MAX_TEXT_BYTES = 4096;
+const MAX_REASON_CHARS = 200;
 
 interface Served {
   target: number;
@@ -110,6 +113,31 @@ export class ServedSessions {
     if (served) return { kind: 'session', offer: (frame, metrics, done) => served.source.offer(frame, metrics, done) };
     const endedAt = this.ended.get(target);
     return endedAt !== undefined && performance.now() - endedAt < ENDED_GRACE_MS ? { kind: 'ended' } : { kind: 'unknown' };
+  }
+
+  /**
+   * A text message from the producer: `{ "type": "sessionEnd", "target", "reason"? }`
+   * ends that session (its viewer is told the reason). Returns the error
+   * that closes a producer sending anything else.
+   */
+  producerSays(text: string): FrameStreamError | undefined {
+    const bad = (detail: string) => new FrameStreamError('ERR_PRODUCER_PROTOCOL', `Producer message refused: ${detail}`);
+    if (text.length > MAX_TEXT_BYTES) return bad(`${text.length} characters, over ${MAX_TEXT_BYTES}`);
+    let msg: unknown;
+    try {
+      msg = JSON.parse(text);
+    } catch {
+      return bad('not JSON');
+    }
+    const { type, target, reason } = (typeof msg === 'object' && msg !== null ? msg : {}) as Record<string, unknown>;
+    if (type !== 'sessionEnd') return bad(`unknown type ${JSON.stringify(type)?.slice(0, 64)}`);
+    if (typeof target !== 'number' || !Number.isInteger(target) || target < 1) return bad('`sessionEnd` needs a target >= 1');
+    if (reason !== undefined && typeof reason !== 'string') return bad('`sessionEnd.reason` must be a string');
+    const to = this.route(target);
+    if (to.kind === 'unknown') return bad(`no session has target ${target}`);
+    // Ended already (the viewer left as the producer gave up): nothing to do.
+    if (to.kind === 'session') this.byTarget.get(target)!.session.end(reason?.slice(0, MAX_REASON_CHARS) || 'The model ended the session');
+    return undefined;
   }
 
   /** Sends each session's newest input while the producer's socket has room; tries again shortly when it has not. */
