@@ -31,6 +31,13 @@ export interface RedisHubOptions {
    * @default 2000
    */
   maxReconnectDelayMs?: number;
+  /**
+   * Bytes that may be on their way to Redis at once (frames published and
+   * stored, not yet acknowledged). Past it a new message is dropped, never
+   * queued: a slow Redis costs frames, not memory.
+   * @default 8388608 (8 MiB)
+   */
+  maxPendingBytes?: number;
   /** Anything else for node-redis's `createClient` (TLS, auth, database). */
   clientOptions?: Omit<RedisClientOptions, 'url' | 'disableOfflineQueue'>;
 }
@@ -42,6 +49,8 @@ export interface RedisHubOptions {
  */
 export class RedisHub implements FrameStreamHub {
   readonly nodeId = randomBytes(6).toString('hex');
+  /** Messages not sent because too many bytes were already on their way to Redis. */
+  dropped = 0;
   private readonly commands: Client;
   private readonly subscriber: Client;
   private readonly buffers: Client;
@@ -51,11 +60,15 @@ export class RedisHub implements FrameStreamHub {
   private down: Error | undefined = new Error('Not connected to Redis yet');
   private reported = false;
   private closed = false;
+  /** Bytes handed to node-redis and not yet acknowledged by Redis. */
+  private pendingBytes = 0;
+  private readonly maxPendingBytes: number;
 
   constructor(o: RedisHubOptions = {}) {
     const url = o.url ?? 'redis://127.0.0.1:6379';
     this.prefix = `${o.prefix ?? 'framestream'}:`;
     const maxDelay = o.maxReconnectDelayMs ?? 2000;
+    this.maxPendingBytes = o.maxPendingBytes ?? 8 * 1024 * 1024;
     const base: RedisClientOptions = {
       ...o.clientOptions,
       url,
@@ -86,8 +99,8 @@ export class RedisHub implements FrameStreamHub {
   }
 
   publish(topic: string, message: Buffer): boolean {
-    if (this.down || this.closed) return false;
-    this.commands.publish(this.prefix + topic, message).catch((err: Error) => this.setDown(err));
+    if (!this.admit(message)) return false;
+    this.track(message, this.commands.publish(this.prefix + topic, message));
     return true;
   }
 
@@ -115,8 +128,8 @@ export class RedisHub implements FrameStreamHub {
   }
 
   set(key: string, value: Buffer): void {
-    if (this.down || this.closed) return;
-    this.commands.set(this.prefix + key, value).catch((err: Error) => this.setDown(err));
+    if (!this.admit(value)) return;
+    this.track(value, this.commands.set(this.prefix + key, value));
   }
 
   async get(key: string): Promise<Buffer | undefined> {
@@ -161,6 +174,29 @@ export class RedisHub implements FrameStreamHub {
         if (!client.isReady) return client.isOpen && client.destroy();
         await client.close();
       }),
+    );
+  }
+
+  // Redis (or the network to it) slower than the frames: what is already on
+  // its way stands, and newer messages are dropped rather than queued, so a
+  // node's memory stays bounded whatever the rate.
+  private admit(message: Buffer): boolean {
+    if (this.down || this.closed) return false;
+    if (this.pendingBytes > 0 && this.pendingBytes + message.byteLength > this.maxPendingBytes) {
+      this.dropped++;
+      return false;
+    }
+    return true;
+  }
+
+  private track(message: Buffer, sent: Promise<unknown>): void {
+    this.pendingBytes += message.byteLength;
+    sent.then(
+      () => (this.pendingBytes -= message.byteLength),
+      (err: Error) => {
+        this.pendingBytes -= message.byteLength;
+        this.setDown(err);
+      },
     );
   }
 

@@ -9,7 +9,7 @@ import { RedisHub, type RedisHubOptions } from './hub.js';
 export type { FrameStreamHub } from '../server/cluster/hub.js';
 export type { RedisHubOptions } from './hub.js';
 
-const KEYS = ['url', 'prefix', 'maxReconnectDelayMs', 'clientOptions'] as const;
+const KEYS = ['url', 'prefix', 'maxReconnectDelayMs', 'maxPendingBytes', 'clientOptions'] as const;
 
 /**
  * A hub on Redis pub/sub for `createFrameStreamServer({ hub })`. It connects
@@ -26,7 +26,7 @@ const KEYS = ['url', 'prefix', 'maxReconnectDelayMs', 'clientOptions'] as const;
 export function redisHub(options: RedisHubOptions = {}): RedisHub {
   if (typeof options !== 'object' || options === null) throw new TypeError('`redisHub(options)`: options must be an object');
   rejectUnknownKeys(options, KEYS, 'redisHub');
-  const { url, prefix, maxReconnectDelayMs } = options;
+  const { url, prefix, maxReconnectDelayMs, maxPendingBytes } = options;
   if (url !== undefined && (typeof url !== 'string' || !/^rediss?:\/\//.test(url))) {
     throw new TypeError(`\`url\` must be a redis:// or rediss:// URL, got ${JSON.stringify(url)}`);
   }
@@ -35,6 +35,9 @@ export function redisHub(options: RedisHubOptions = {}): RedisHub {
   }
   if (maxReconnectDelayMs !== undefined && !(Number.isFinite(maxReconnectDelayMs) && maxReconnectDelayMs >= 50)) {
     throw new RangeError(`\`maxReconnectDelayMs\` must be a number ≥ 50, got ${String(maxReconnectDelayMs)}`);
+  }
+  if (maxPendingBytes !== undefined && !(Number.isInteger(maxPendingBytes) && maxPendingBytes >= 1024)) {
+    throw new RangeError(`\`maxPendingBytes\` must be an integer ≥ 1024, got ${String(maxPendingBytes)}`);
   }
   return new RedisHub(options);
 }
