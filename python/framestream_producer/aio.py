@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import logging
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -210,6 +211,29 @@ class AsyncProducer:
             return False
         assert self._wake is not None
         self._wake.set()
+        return True
+
+    async def end_session(self, session: ProducerSession | int, reason: Optional[str] = None) -> bool:
+        """Ends a session this producer serves: its viewer is told ``reason`` and not reconnected.
+
+        ``on_session_end`` follows as for any end. Returns ``False`` when the
+        session is not served here (any more).
+        """
+        if not self.serves_sessions:
+            raise TypeError("`end_session()` needs a producer created with sessions=True")
+        if reason is not None and not isinstance(reason, str):
+            raise TypeError(f"Expected `reason` to be a str, got `{reason!r}`")
+        target = session.target if isinstance(session, ProducerSession) else session
+        ws = self._ws
+        if target not in self._book.sessions or ws is None:
+            return False
+        message: Dict[str, Any] = {"type": "sessionEnd", "target": target}
+        if reason is not None:
+            message["reason"] = reason
+        try:
+            await ws.send(json.dumps(message))
+        except _ws.ConnectionClosed:
+            return False
         return True
 
     async def next_input(self, timeout: Optional[float] = None) -> Optional[Tuple[ProducerSession, SessionInput]]:

@@ -147,6 +147,10 @@ class Producer:
         except (ProducerError, RuntimeError):
             pass  # failed or closed in between; the next call raises it
 
+    def end_session(self, session: ProducerSession | int, reason: Optional[str] = None) -> bool:
+        """Ends a session this producer serves (see :meth:`AsyncProducer.end_session`)."""
+        return self._run(self._aio.end_session(session, reason), 10)
+
     def next_input(self, timeout: Optional[float] = None) -> Optional[Tuple[ProducerSession, SessionInput]]:
         """Blocks for the next ``(session, input)`` to answer; ``None`` after ``timeout`` seconds."""
         return self._run(self._aio.next_input(timeout), None)

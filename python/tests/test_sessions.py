@@ -115,6 +115,24 @@ class TestServingSessions:
 
         run(main())
 
+    def test_ends_a_session_with_a_reason_its_viewer_is_told(self, server: ServerProcess) -> None:
+        ended: List[str] = []
+
+        async def main() -> None:
+            async with AsyncProducer(server.live_ingest_url, TOKEN, sessions=True, on_session_end=lambda s, r: ended.append(r)) as producer:
+                await producer.wait_ready(10)
+                async with Viewer(server.live_viewer_url) as viewer:
+                    await active(viewer)
+                    await until(lambda: len(producer.sessions) == 1, "the session")
+                    (session,) = producer.sessions.values()
+                    assert await producer.end_session(session, "Out of GPU memory")
+                    await until(lambda: (viewer.session() or {}).get("state") == "ended", "the viewer told")
+                    assert viewer.session() == {"type": "session", "state": "ended", "reason": "Out of GPU memory"}
+                    await until(lambda: ended == ["Out of GPU memory"], "on_session_end")
+                    assert await producer.end_session(session) is False
+
+        run(main())
+
     def test_a_producer_that_did_not_ask_is_refused_for_good_saying_how(self, server: ServerProcess) -> None:
         errors: List[ProducerError] = []
 

@@ -79,7 +79,7 @@ export class Connection {
     return (this.ws as { bufferedAmount?: number }).bufferedAmount ?? 0;
   }
 
-  send(message: Uint8Array): void {
+  send(message: Uint8Array | string): void {
     this.ws.send(message);
   }
 

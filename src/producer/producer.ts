@@ -129,6 +129,20 @@ export class FrameProducer extends ProducerEmitter {
     return now !== undefined && now !== null;
   }
 
+  /**
+   * Ends a session it serves (`sessions: true`): its viewer is told
+   * `reason` and not reconnected; `sessionEnd` follows as for any end.
+   * Returns `false` when the session is not served here (any more).
+   */
+  endSession(session: ProducerSession | number, reason?: string): boolean {
+    if (!this.o.sessions) throw new TypeError('`endSession()` needs a producer created with `sessions: true`');
+    const target = typeof session === 'number' ? session : session?.target;
+    if (reason !== undefined && typeof reason !== 'string') throw new TypeError(`Expected \`reason\` to be a string, got \`${typeof reason}\``);
+    if (typeof target !== 'number' || !this.table.get(target) || !this.conn?.open) return false;
+    this.conn.send(JSON.stringify({ type: 'sessionEnd', target, ...(reason !== undefined && { reason }) }));
+    return true;
+  }
+
   private build(frame: ProducerFrame, metrics: FrameMetrics | undefined, target: number): OutgoingFrame | undefined {
     const checked = checkFrame(frame);
     const checkedMetrics = checkMetrics(metrics);

@@ -129,7 +129,7 @@ export interface ProducerSocket {
   onclose: ((ev: any) => void) | null;
   onerror: ((ev: any) => void) | null;
   onmessage: ((ev: any) => void) | null;
-  send(data: Uint8Array): void;
+  send(data: Uint8Array | string): void;
   close(code?: number, reason?: string): void;
   /** `ws` only: lets the producer read a refused handshake's status and `Retry-After`. */
   on?(event: 'unexpected-response', listener: (req: any, res: any) => void): unknown;

@@ -75,6 +75,21 @@ describe('FrameProducer', () => {
       expect(errors).toEqual([]);
     });
 
+    it('ends a session with a reason its viewer is told', async () => {
+      const host = await sessionHost();
+      const { producer, events } = servingProducer(host.url);
+      const v = await host.viewer();
+      await waitFor(() => producer.sessions.size === 1, 'the session');
+      const [session] = producer.sessions.values();
+      expect(producer.endSession(session!, 'Out of GPU memory')).toBe(true);
+      await waitFor(() => v.closeCode !== undefined, "the viewer's close");
+      expect(v.closeCode).toBe(4001);
+      expect(v.ofType('session').at(-1)).toMatchObject({ state: 'ended', reason: 'Out of GPU memory' });
+      await waitFor(() => events.length === 2, 'sessionEnd');
+      expect(events[1]).toBe(`end ${session!.id} Out of GPU memory`);
+      expect(producer.endSession(session!)).toBe(false);
+    });
+
     it("keeps to each session's credits: with none in hand only the session's newest frame waits", async () => {
       const host = await sessionHost(1);
       const { producer } = servingProducer(host.url);
