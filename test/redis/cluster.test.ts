@@ -5,6 +5,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { FrameStreamClient } from '../../src/client/index.js';
 import { decodeFrameMessage, SUBPROTOCOL } from '../../src/protocol/index.js';
 import { solidJpeg, waitFor } from '../server/helpers.js';
 import { startRedis, type RedisProcess } from './support/redis.js';
@@ -168,5 +169,26 @@ describe('a cluster of three nodes on Redis', () => {
     await waitFor(() => viewers.every((list, i) => total(list) > seen[i]! + 20), 'frames on every node after the restart', 20_000);
     // The outage was reported once per node, not once per frame or retry.
     for (const s of await stats()) expect(s.errors.filter((e) => e === 'ERR_HUB_UNAVAILABLE')).toHaveLength(1);
+  });
+
+  it('moves a dead node\'s viewers to another node, where the stream goes on', async () => {
+    const urlOf = (n: NodeProcess) => `ws://127.0.0.1:${n.port}${n.path}`;
+    const client = new FrameStreamClient({ url: [urlOf(nodes[1]!), urlOf(nodes[2]!)], WebSocket, autoConnect: true, initialDelayMs: 50, maxDelayMs: 200 });
+    client.on('error', () => {});
+    const opened: string[] = [];
+    let frames = 0;
+    client.on('open', ({ url }) => opened.push(url));
+    client.on('frame', () => frames++);
+    try {
+      await waitFor(() => frames >= 10, 'frames from the first node');
+      expect(opened).toEqual([urlOf(nodes[1]!)]);
+      nodes[1]!.child.kill('SIGKILL');
+      await waitFor(() => opened.length === 2, 'a connection to another node', 15_000);
+      expect(opened[1]).toBe(urlOf(nodes[2]!));
+      const moved = frames;
+      await waitFor(() => frames > moved + 10, 'frames on the other node', 15_000);
+    } finally {
+      client.destroy();
+    }
   });
 });
