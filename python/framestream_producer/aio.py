@@ -4,26 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import logging
-from typing import Any, Callable, Dict, Mapping, Optional, Tuple
+from typing import Any, Callable, Mapping, Optional, Tuple
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from . import _ws
 from .errors import ProducerError, closed_by_server, refused_by_status
 from .frames import build_metrics, encode
 from .policy import Backoff, FlowControl, ProducerStats
-from .protocol import SESSIONS_PARAM, SUBPROTOCOL, ProtocolError, decode_input, parse_server_message, set_target
-from .sessions import ProducerSession, SessionBook, SessionInput
+from .protocol import SESSIONS_PARAM, SUBPROTOCOL, ProtocolError, parse_server_message
+from .serving import EndCallback, InputCallback, ParamsCallback, ServesSessions, SessionCallback
+from .sessions import SessionBook
 
 log = logging.getLogger("framestream_producer")
 
 ErrorCallback = Callable[[ProducerError], None]
 WatchingCallback = Callable[[bool], None]
-SessionCallback = Callable[[ProducerSession], None]
-ParamsCallback = Callable[[ProducerSession, Dict[str, Any]], None]
-InputCallback = Callable[[ProducerSession, SessionInput], None]
-EndCallback = Callable[[ProducerSession, str], None]
 
 # A viewer's camera frame may be up to the server's `maxInputBytes` (2 MiB
 # by default, 64 MiB at most); without sessions the server sends small JSON only.
@@ -37,7 +33,7 @@ def _with_sessions(url: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query + [(SESSIONS_PARAM, "1")])))
 
 
-class AsyncProducer:
+class AsyncProducer(ServesSessions):
     """Sends frames to a framestream ingest endpoint from asyncio code.
 
     It connects in the background on first use and reconnects with backoff
@@ -149,11 +145,6 @@ class AsyncProducer:
         return self._flow.stream
 
     @property
-    def sessions(self) -> Mapping[int, ProducerSession]:
-        """With ``sessions=True``: the sessions this connection serves, by target."""
-        return dict(self._book.sessions)
-
-    @property
     def stats(self) -> ProducerStats:
         """A copy of the counters (frames sent and replaced, credits, in flight)."""
         return dataclasses.replace(self._flow.stats)
@@ -184,72 +175,6 @@ class AsyncProducer:
         self._flow.offer(message)
         assert self._wake is not None
         self._wake.set()
-
-    async def send_to(self, session: ProducerSession | int, frame: Any, inference_ms: Optional[float] = None, **metrics: float) -> bool:
-        """Hands ``frame`` over for one session's viewer (``sessions=True``), as :meth:`send` does.
-
-        Each session has its own credits and one-frame slot: a newer frame
-        for the same session replaces a waiting one. Pass the input it
-        answers as ``input_seq=``. Returns ``False`` when the session is not
-        (or no longer) served here: it ended, or the connection dropped.
-        """
-        return self.offer_to(session, encode(frame, build_metrics(inference_ms, metrics)))
-
-    def offer_to(self, session: ProducerSession | int, message: bytearray) -> bool:
-        """Puts an encoded frame in a session's slot. Call on the producer's loop."""
-        if not self.serves_sessions:
-            raise TypeError("`send_to()` needs a producer created with sessions=True")
-        target = session.target if isinstance(session, ProducerSession) else session
-        if not isinstance(target, int) or isinstance(target, bool) or not 1 <= target <= 0xFFFFFFFF:
-            raise TypeError(f"Expected `session` to be a ProducerSession or its target (an int >= 1), got `{session!r}`")
-        if self._failure is not None:
-            raise self._failure
-        if self._closing:
-            raise RuntimeError("This producer is closed")
-        set_target(message, target)
-        if not self._book.offer(target, message):
-            return False
-        assert self._wake is not None
-        self._wake.set()
-        return True
-
-    async def end_session(self, session: ProducerSession | int, reason: Optional[str] = None) -> bool:
-        """Ends a session this producer serves: its viewer is told ``reason`` and not reconnected.
-
-        ``on_session_end`` follows as for any end. Returns ``False`` when the
-        session is not served here (any more).
-        """
-        if not self.serves_sessions:
-            raise TypeError("`end_session()` needs a producer created with sessions=True")
-        if reason is not None and not isinstance(reason, str):
-            raise TypeError(f"Expected `reason` to be a str, got `{reason!r}`")
-        target = session.target if isinstance(session, ProducerSession) else session
-        ws = self._ws
-        if target not in self._book.sessions or ws is None:
-            return False
-        message: Dict[str, Any] = {"type": "sessionEnd", "target": target}
-        if reason is not None:
-            message["reason"] = reason
-        try:
-            await ws.send(json.dumps(message))
-        except _ws.ConnectionClosed:
-            return False
-        return True
-
-    async def next_input(self, timeout: Optional[float] = None) -> Optional[Tuple[ProducerSession, SessionInput]]:
-        """The next ``(session, input)`` to answer: each session's newest camera frame, sessions taking turns.
-
-        Waits for one; ``None`` once ``timeout`` seconds pass first. Older
-        frames of a session that came while the model worked are skipped.
-        """
-        if not self.serves_sessions:
-            raise TypeError("`next_input()` needs a producer created with sessions=True")
-        self._start()
-        try:
-            await self._until(lambda: self._book.has_input, timeout)
-        except asyncio.TimeoutError:
-            return None
-        return self._book.next_input()
 
     # -- waiting ----------------------------------------------------------------
 
@@ -491,41 +416,10 @@ class AsyncProducer:
         report_server_error()
         return welcomed, error
 
-    def _session_message(self, kind: str, msg: Mapping[str, Any]) -> None:
-        if not self.serves_sessions:
-            raise ProtocolError(f"`{kind}` sent to a producer that did not ask to serve sessions")
-        if kind == "sessionStart":
-            self._call(self.on_session_start, self._book.start(msg))
-        elif kind == "sessionParams":
-            session = self._book.params(msg)
-            if session is not None:
-                self._call(self.on_session_params, session, session.params)
-        else:
-            session = self._book.end(int(msg["target"]))
-            if session is not None:
-                self._call(self.on_session_end, session, str(msg.get("reason", "")))
-
-    def _input(self, raw: bytes) -> None:
-        header, jpeg = decode_input(raw)
-        got = self._book.input(header, bytes(jpeg))
-        # Input for a session that has just ended is a race, not an error.
-        if got is not None:
-            self._call(self.on_session_input, *got)
-
     def _take(self) -> Optional[bytearray]:
         """The next frame to write: the stream's, else a session's that has a credit."""
         item = self._flow.take()
-        if item is not None:
-            return item[1]
-        waiting = self._book.take()
-        if waiting is None:
-            return None
-        try:
-            self._flow.stamp(waiting[1])
-        except ValueError:
-            self._book.credit(waiting[0], 1)  # never sent: its credit stays
-            raise
-        return waiting[1]
+        return item[1] if item is not None else self._take_for_session()
 
     async def _write(self, ws: Any) -> None:
         assert self._wake is not None

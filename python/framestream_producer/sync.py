@@ -13,10 +13,11 @@ import threading
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, Coroutine, Mapping, Optional, Tuple, TypeVar
 
-from .aio import AsyncProducer, EndCallback, ErrorCallback, InputCallback, ParamsCallback, SessionCallback, WatchingCallback
+from .aio import AsyncProducer, ErrorCallback, WatchingCallback
 from .errors import ProducerError
 from .frames import build_metrics, encode
 from .policy import Backoff, ProducerStats
+from .serving import EndCallback, InputCallback, ParamsCallback, SessionCallback
 from .sessions import ProducerSession, SessionInput
 
 T = TypeVar("T")
