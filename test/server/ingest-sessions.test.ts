@@ -188,6 +188,21 @@ describe('FrameStreamServer with sessions served by a producer', () => {
       expect(alice.frames()).toHaveLength(1);
     });
 
+    it('tells of a queued session only when it starts, keeping `maxSessions` for the producer to serve', async () => {
+      const { port, viewer } = await setup({ maxSessions: 1 });
+      const p = await producer(port);
+      const first = await viewer();
+      const second = await openViewer(`ws://127.0.0.1:${port}/ws/live/`, SUBPROTOCOL);
+      cleanups.push(() => second.close());
+      await waitFor(() => second.ofType('session').at(-1)?.state === 'queued', 'the second queued');
+      await sleep(50);
+      expect(p.ofType('sessionStart')).toHaveLength(1);
+      first.ws.close(1000);
+      await waitFor(() => p.ofType('sessionStart').length === 2, 'the second session started');
+      expect(p.ofType('sessionEnd')).toHaveLength(1);
+      expect(p.ofType('sessionStart')[1]!.id).toBe((second.ofType('session').at(-1) as { id: string }).id);
+    });
+
     it('shares what `ingest.sessionInfo` chooses about the viewer, and nothing by default', async () => {
       const { port, viewer } = await setup({
         authorize: () => ({ name: 'ada', cookie: 'do-not-share' }),
