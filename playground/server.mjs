@@ -14,6 +14,9 @@
 //                   served by a producer on /ingest/img2img (e.g.
 //                   python/examples/session_filter.py) instead of
 //                   the model in models/img2img.mjs
+//   FRAMESTREAM_REDIS_URL  join the broadcast streams with other      default none
+//                   playground processes through this Redis, e.g.
+//                   redis://127.0.0.1:6379 (docs/scaling.md)
 //
 // It uses the built package (`../dist`), exactly what a user installs, which
 // `npm start`'s prestart step builds.
@@ -154,9 +157,15 @@ const server = createServer((req, res) => {
 // The Producer stream takes its frames from a producer on its ingest path;
 // what goes wrong there (a wrong token, a malformed frame) is printed, since
 // the producer is someone else's program.
+// With FRAMESTREAM_REDIS_URL, every playground process on that Redis shows
+// the same frames: one of them makes each stream's frames, the others relay.
+const redisUrl = process.env.FRAMESTREAM_REDIS_URL || undefined;
+const hub = redisUrl ? (await import('../dist/redis/index.js')).redisHub({ url: redisUrl }) : undefined;
 const streams = PLAYGROUND_STREAMS.map((entry) => {
-  const stream = createFrameStreamServer({ server, ...streamOptions(entry, { fps, token }) });
-  if (entry.ingestPath) stream.on('error', (err) => console.warn(`framestream playground: ${entry.label}: ${err.code} ${err.message}`));
+  const stream = createFrameStreamServer({ server, ...streamOptions(entry, { fps, token }), ...(hub && { hub }) });
+  stream.on('error', (err) => {
+    if (entry.ingestPath || err.code.startsWith('ERR_HUB')) console.warn(`framestream playground: ${entry.label}: ${err.code} ${err.message}`);
+  });
   return stream;
 });
 // The img2img stream: a private session per viewer, its camera frames and
@@ -185,6 +194,7 @@ server.listen(port, host, () => {
     if (!ingestPath) continue;
     console.log(`framestream playground: ${label} ingest ws://localhost:${actual}${ingestPath} (token: ${token})`);
   }
+  if (hub) console.log(`framestream playground: joined to the other nodes on ${redisUrl} as node ${hub.nodeId}`);
   if (img2imgServer === 'producer') {
     console.log(`framestream playground: img2img sessions served by a producer at ws://localhost:${actual}${IMG2IMG_INGEST} (token: ${token})`);
   }
@@ -196,6 +206,7 @@ async function shutdown(signal) {
   closing = true;
   // Streams first, so viewers get a clean close frame, then the server.
   await Promise.allSettled(streams.map((stream) => stream.close()));
+  await hub?.close();
   server.closeAllConnections();
   server.close(() => process.exit(0));
   // Never hang on a stubborn socket: the process is going away anyway.
