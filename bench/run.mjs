@@ -31,7 +31,7 @@ const USAGE = `Usage: npm run bench -- [options]
                        each figure came from) and rewrite docs/benchmarks.md
   --render             measure nothing: rewrite docs/benchmarks.md from the saved
                        bench/results/full.json and soak.json
-  --only <list>        figures to run: fanout,stall,encode,snapshot,browser,ingest,interactive
+  --only <list>        figures to run: fanout,stall,encode,snapshot,browser,ingest,interactive,hub
   --out <file>         Markdown report path
   --json <file>        raw results path
   --ladder <list>      viewer counts, e.g. 1,10,50
@@ -44,6 +44,10 @@ const USAGE = `Usage: npm run bench -- [options]
   --loadgen-procs <n>  load generator processes
   --ingest-rounds <n>  rounds of the ingest figure (each path, each format)
   --sessions <list>    session counts of the interactive figure, e.g. 1,4,8
+  --hub-viewers <n>    viewers on the relay node for the hub figure's CPU window
+  --hub-seconds <s>    the hub figure's latency window (one viewer per node)
+  --hub-rounds <n>     rounds of the hub figure's latency and CPU windows
+  --hub-nodes <list>   node counts of the hub figure's capacity ladders, e.g. 1,2,3
   --soak-seconds <s>   soak length (default 600)
   --soak-viewers <n>   soak viewers (default 50)
 `;
@@ -65,6 +69,10 @@ const PRESETS = {
     ingestViewers: 50,
     sessions: [1, 2, 4, 8, 12, 16],
     oneSessionRounds: 5,
+    hubViewers: 50,
+    hubLatencyS: 15,
+    hubRounds: 2,
+    hubNodes: [1, 2, 3],
   },
   quick: {
     ladder: [1, 10, 50, 100],
@@ -82,10 +90,14 @@ const PRESETS = {
     ingestViewers: 50,
     sessions: [1, 4, 8],
     oneSessionRounds: 3,
+    hubViewers: 50,
+    hubLatencyS: 5,
+    hubRounds: 1,
+    hubNodes: [1, 2, 3],
   },
 };
 
-const FIGURES = ['fanout', 'stall', 'encode', 'snapshot', 'browser', 'ingest', 'interactive'];
+const FIGURES = ['fanout', 'stall', 'encode', 'snapshot', 'browser', 'ingest', 'interactive', 'hub'];
 
 function parseCli(argv) {
   const { values } = parseArgs({
@@ -110,6 +122,10 @@ function parseCli(argv) {
       'loadgen-procs': { type: 'string' },
       'ingest-rounds': { type: 'string' },
       sessions: { type: 'string' },
+      'hub-viewers': { type: 'string' },
+      'hub-seconds': { type: 'string' },
+      'hub-rounds': { type: 'string' },
+      'hub-nodes': { type: 'string' },
       'soak-seconds': { type: 'string' },
       'soak-viewers': { type: 'string' },
     },
@@ -131,6 +147,11 @@ function parseCli(argv) {
     if (config.sessions.some((n, i) => !Number.isInteger(n) || (i > 0 && n <= config.sessions[i - 1])))
       throw new RangeError(`Expected \`--sessions\` to be increasing whole numbers, got \`${values.sessions}\``);
   }
+  if (values['hub-nodes'] !== undefined) {
+    config.hubNodes = values['hub-nodes'].split(',').map((x) => positive('hub-nodes', x));
+    if (config.hubNodes.some((n, i) => !Number.isInteger(n) || (i > 0 && n <= config.hubNodes[i - 1])))
+      throw new RangeError(`Expected \`--hub-nodes\` to be increasing whole numbers, got \`${values['hub-nodes']}\``);
+  }
   const numeric = {
     window: 'windowS',
     warmup: 'warmupS',
@@ -140,6 +161,9 @@ function parseCli(argv) {
     'browser-frames': 'browserFrames',
     'loadgen-procs': 'loadgenProcs',
     'ingest-rounds': 'ingestRounds',
+    'hub-viewers': 'hubViewers',
+    'hub-seconds': 'hubLatencyS',
+    'hub-rounds': 'hubRounds',
   };
   for (const [flag, key] of Object.entries(numeric)) if (values[flag] !== undefined) config[key] = positive(flag, values[flag]);
   const only = values.only ? values.only.split(',') : FIGURES;
@@ -251,6 +275,7 @@ async function main() {
   const { runBrowser } = await figure('browser');
   const { runIngest } = await figure('ingest');
   const { runInteractive } = await figure('interactive');
+  const { runHub } = await figure('hub');
   await run('fanout', 'Figures 1-3: viewer ladder', () =>
     runLadder({ ladder: c.ladder, warmupS: c.warmupS, windowS: c.windowS, loadgenProcs: c.loadgenProcs, profileDir: opts.profileDir, log }),
   );
@@ -267,6 +292,20 @@ async function main() {
   );
   await run('interactive', 'Figure 9: interactive sessions', () =>
     runInteractive({ sessions: c.sessions, oneSessionRounds: c.oneSessionRounds, warmupS: c.warmupS, windowS: c.windowS, log }),
+  );
+  await run('hub', 'Figure 10: Redis hub', () =>
+    runHub({
+      ladder: c.ladder,
+      nodes: c.hubNodes,
+      viewers: c.hubViewers,
+      rounds: c.hubRounds,
+      latencyS: c.hubLatencyS,
+      warmupS: c.warmupS,
+      windowS: c.windowS,
+      loadgenProcs: c.loadgenProcs,
+      profileDir: opts.profileDir,
+      log,
+    }),
   );
 
   const soakPath = join(RESULTS, 'soak.json');

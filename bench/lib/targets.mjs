@@ -4,6 +4,7 @@
  * the figure could not be measured in this run (the reason is in `measured`).
  */
 
+import { hubTargets } from './hub.mjs';
 import { ingestTargets } from './ingest.mjs';
 import { interactiveTargets } from './interactive.mjs';
 import { slope } from './stats.mjs';
@@ -147,6 +148,8 @@ export function evaluateTargets(r) {
 
   out.push(...ingestTargets(r.ingest));
   out.push(...interactiveTargets(r.interactive));
+  // Only a run that measured the hub lists its targets: a report of other figures stays as it was.
+  if (r.hub) out.push(...hubTargets(r.hub));
 
   const soak = r.soak;
   if (soak && !soak.error) {
