@@ -21,7 +21,7 @@ const RESULTS = join(ROOT, 'bench', 'results');
 
 const USAGE = `Usage: npm run bench -- [options]
 
-  (no option)          full run, about 18 minutes; writes docs/benchmarks.md
+  (no option)          full run, about 22 minutes; writes docs/benchmarks.md
   --quick              about a minute; writes bench/results/benchmarks-quick.md
   --soak               only the soak: 50 viewers for 10 minutes with reconnect
                        churn; adds its section to docs/benchmarks.md
@@ -48,6 +48,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --hub-seconds <s>    the hub figure's latency window (one viewer per node)
   --hub-rounds <n>     rounds of the hub figure's latency and CPU windows
   --hub-nodes <list>   node counts of the hub figure's capacity ladders, e.g. 1,2,3
+  --hub-ladder <list>  total viewer counts of those ladders, e.g. 1,50,100
   --soak-seconds <s>   soak length (default 600)
   --soak-viewers <n>   soak viewers (default 50)
 `;
@@ -73,6 +74,8 @@ const PRESETS = {
     hubLatencyS: 15,
     hubRounds: 2,
     hubNodes: [1, 2, 3],
+    // Past figure 1's top, where one node still held every viewer at 29 FPS.
+    hubLadder: [1, 50, 100, 200, 300, 400],
   },
   quick: {
     ladder: [1, 10, 50, 100],
@@ -94,6 +97,7 @@ const PRESETS = {
     hubLatencyS: 5,
     hubRounds: 1,
     hubNodes: [1, 2, 3],
+    hubLadder: [1, 50, 100, 200, 300],
   },
 };
 
@@ -126,6 +130,7 @@ function parseCli(argv) {
       'hub-seconds': { type: 'string' },
       'hub-rounds': { type: 'string' },
       'hub-nodes': { type: 'string' },
+      'hub-ladder': { type: 'string' },
       'soak-seconds': { type: 'string' },
       'soak-viewers': { type: 'string' },
     },
@@ -147,10 +152,14 @@ function parseCli(argv) {
     if (config.sessions.some((n, i) => !Number.isInteger(n) || (i > 0 && n <= config.sessions[i - 1])))
       throw new RangeError(`Expected \`--sessions\` to be increasing whole numbers, got \`${values.sessions}\``);
   }
-  if (values['hub-nodes'] !== undefined) {
-    config.hubNodes = values['hub-nodes'].split(',').map((x) => positive('hub-nodes', x));
-    if (config.hubNodes.some((n, i) => !Number.isInteger(n) || (i > 0 && n <= config.hubNodes[i - 1])))
-      throw new RangeError(`Expected \`--hub-nodes\` to be increasing whole numbers, got \`${values['hub-nodes']}\``);
+  for (const [flag, key] of [
+    ['hub-nodes', 'hubNodes'],
+    ['hub-ladder', 'hubLadder'],
+  ]) {
+    if (values[flag] === undefined) continue;
+    config[key] = values[flag].split(',').map((x) => positive(flag, x));
+    if (config[key].some((n, i) => !Number.isInteger(n) || (i > 0 && n <= config[key][i - 1])))
+      throw new RangeError(`Expected \`--${flag}\` to be increasing whole numbers, got \`${values[flag]}\``);
   }
   const numeric = {
     window: 'windowS',
@@ -166,6 +175,10 @@ function parseCli(argv) {
     'hub-rounds': 'hubRounds',
   };
   for (const [flag, key] of Object.entries(numeric)) if (values[flag] !== undefined) config[key] = positive(flag, values[flag]);
+  for (const flag of ['hub-viewers', 'hub-rounds']) {
+    if (values[flag] !== undefined && !Number.isInteger(config[numeric[flag]]))
+      throw new RangeError(`Expected \`--${flag}\` to be a whole number, got \`${values[flag]}\``);
+  }
   const only = values.only ? values.only.split(',') : FIGURES;
   for (const f of only) if (!FIGURES.includes(f)) throw new RangeError(`Expected \`--only\` to list ${FIGURES.join(', ')}, got \`${f}\``);
   const soak = {
@@ -295,7 +308,7 @@ async function main() {
   );
   await run('hub', 'Figure 10: Redis hub', () =>
     runHub({
-      ladder: c.ladder,
+      ladder: c.hubLadder,
       nodes: c.hubNodes,
       viewers: c.hubViewers,
       rounds: c.hubRounds,

@@ -105,7 +105,17 @@ async function singleNode(config) {
     await ready([many]);
     await sleep(config.warmupS * 1000);
     const cpu = await measure({ gens: [many], expected: [config.viewers], pids: { node: node.pid }, seconds: config.windowS });
-    return { hop: { ...hop.groups[0], latencies: hop.latencies[0] }, cpu: { ...cpu.groups[0], cpuMs: cpu.cpuMs.node, seconds: cpu.seconds } };
+    return {
+      hop: { ...hop.groups[0], latencies: hop.latencies[0] },
+      cpu: {
+        ...cpu.groups[0],
+        cpuMs: cpu.cpuMs.node,
+        // What the node spent with one viewer, per second of the CPU window:
+        // the encode (and one delivery), which a relay never pays.
+        encodeCpuMs: hop.cpuMs.node === null ? null : (hop.cpuMs.node / hop.seconds) * cpu.seconds,
+        seconds: cpu.seconds,
+      },
+    };
   } finally {
     await teardown(started);
   }
@@ -187,8 +197,15 @@ function pooled(rounds) {
     seconds: sum('seconds'),
     cpuPerFrame: cpuPerFrame('cpuMs'),
     cpuPerSecond: sum('seconds') > 0 ? sum('cpuMs') / sum('seconds') : null,
+    // Its CPU with one viewer taken out: delivery alone (single node only).
+    deliveryCpuPerFrame: rounds.some((r) => r.encodeCpuMs == null) || delivered === 0 ? null : (sum('cpuMs') - sum('encodeCpuMs')) / delivered,
     producerCpuPerFrame: cpuPerFrame('producerCpuMs'),
     redisCpuPerFrame: cpuPerFrame('redisCpuMs'),
+    // Every process of the cluster (producer, relay, redis-server) per delivered frame.
+    clusterCpuPerFrame:
+      rounds.some((r) => r.producerCpuMs == null || r.redisCpuMs == null || r.cpuMs == null) || delivered === 0
+        ? null
+        : (sum('cpuMs') + sum('producerCpuMs') + sum('redisCpuMs')) / delivered,
   };
 }
 
@@ -310,6 +327,8 @@ export async function runHub(config) {
       addedVsSingle: hopAdds(single, relayed),
     };
     const relayCpu = pooled(pairs.map((p) => p.cpu));
+    const withoutSamples = ({ latencies, ...rest }) => rest;
+    result.hop.perRound = { single: singles.map((s) => withoutSamples(s.hop)), direct: pairs.map((p) => withoutSamples(p.hop.direct)), relay: pairs.map((p) => withoutSamples(p.hop.relay)) };
     result.cpu = {
       viewers: config.viewers,
       single: pooled(singles.map((s) => s.cpu)),

@@ -1,5 +1,6 @@
 import { capacity, cpuBudget, evaluateTargets, lateSlope, stepAt } from './targets.mjs';
 import { fmt } from './stats.mjs';
+import { hub } from './report-hub.mjs';
 import { interactive } from './report-interactive.mjs';
 
 const KINDS = ['naive', 'ceiling', 'framestream'];
@@ -470,6 +471,8 @@ ${ingest(r)}
 
 ${interactive(r)}
 
+${hub(r)}
+
 ${soak(r)}
 
 ## Reproduce
@@ -483,6 +486,7 @@ npm run bench -- --quick   # about a minute, writes bench/results/benchmarks-qui
 npm run bench -- --profile # also writes a .cpuprofile per server process to bench/results/profiles/
 npm run bench -- --only ingest --quick --out /tmp/ingest.md --json /tmp/ingest.json  # figure 8 alone
 npm run bench -- --only interactive --quick --out /tmp/interactive.md --json /tmp/interactive.json  # figure 9 alone
+npm run bench -- --only fanout,hub --quick --out /tmp/hub.md --json /tmp/hub.json  # figure 10 beside in-process fan-out (starts its own redis-server)
 \`\`\`
 
 See docs/performance.md for why the figures look the way they do.
