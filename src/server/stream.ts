@@ -120,6 +120,8 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
         watching: () => this.watching,
         heartbeatInterval: this.o.heartbeatInterval,
         sessions: this.sessions?.served,
+        // Sessions served by producers stay on their viewers' nodes, so each node may have its own.
+        busyElsewhere: this.sessions ? undefined : () => this.link?.producedElsewhere ?? false,
         online: (online) => {
           this.safeEmit('producer', online);
           this.updateDemand(); // the other nodes learn where frames come from
@@ -270,14 +272,22 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
       // A session is a conversation: a plain client could only watch silently.
       if (!viewer.framestream) ws.close(1008, 'This stream is interactive: connect with framestream.v1');
       else void this.sessions.join(viewer, req);
-    } else if (latest && !this.producer.timed) {
+    } else if (!this.producer.timed) {
       // A pushed or model-driven stream may not produce again for a while:
       // show the newcomer the last frame right away. The built-in sources
       // produce within a frame interval, and their last frame may be stale.
-      viewer.offer(latest, performance.now(), 1000 / this.o.fps);
+      if (latest) viewer.offer(latest, performance.now(), 1000 / this.o.fps);
+      else void this.offerHubLatest(viewer);
     }
     this.safeEmit('connection', viewer.handle);
     this.updateDemand();
+  }
+
+  // The first viewer of a relay node: the hub keeps the cluster's last frame.
+  private async offerHubLatest(viewer: Viewer): Promise<void> {
+    const frame = await this.link?.channel.fetchLatest();
+    // Unless a live frame got there first.
+    if (frame && viewer.sent === 0 && viewer.ws.readyState === 1) viewer.offer(frame, performance.now(), 1000 / this.o.fps);
   }
 
   // A session's viewer sees its session's figures; everyone else the stream's.

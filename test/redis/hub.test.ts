@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from 'redis';
+import { FrameProducer } from '../../src/producer/index.js';
 import { createFrameStreamServer, SUBPROTOCOL, type FrameStreamServer } from '../../src/server/index.js';
 import { redisHub } from '../../src/redis/index.js';
 import type { RedisHub } from '../../src/redis/hub.js';
@@ -230,5 +231,46 @@ describe('streams joined through Redis', () => {
     const [ma, mb] = [va.frames().length, vb.frames().length];
     await waitFor(() => va.frames().length > ma + 10 && vb.frames().length > mb + 10, 'frames after the outage', 10_000);
     expect(a.stream.getStats().cluster!.connected).toBe(true);
+  });
+
+  it('refuses a second producer on another node, and shows the first one\'s frames and status everywhere', async () => {
+    const prefix = freshPrefix();
+    const ingest = { token: 'hub-test' };
+    const a = await node(await connected(hub(prefix)), { ingest });
+    const b = await node(await connected(hub(prefix)), { ingest });
+    const vb = await viewer(b);
+    const producer = (n: Node) => {
+      const p = new FrameProducer({ url: `ws://127.0.0.1:${n.port}${n.stream.path}/producer`, token: 'hub-test' });
+      const errors: string[] = [];
+      p.on('error', (e) => errors.push(e.code));
+      cleanups.push(() => p.close());
+      return { p, errors };
+    };
+    const first = producer(a);
+    const jpeg = await solidJpeg(32, 32, [90, 90, 0]);
+    await waitFor(() => {
+      first.p.send(jpeg);
+      return vb.frames().length > 0;
+    }, 'the first producer\'s frames on node b');
+    // Node b's viewers see the source online though the producer is on node a.
+    await waitFor(() => vb.ofType('metrics').some((m) => m.metrics.sourceOnline === 1), 'online on node b', 5000);
+    const second = producer(b);
+    await waitFor(() => second.errors.includes('ERR_PRODUCER_BUSY'), 'the second producer refused');
+    expect(b.errors.map((e) => (e as { code?: string }).code)).toContain('ERR_PRODUCER_BUSY');
+    expect(first.errors).toEqual([]);
+  });
+
+  it('shows the first viewer of a relay node the last frame of a pushed stream at once', async () => {
+    const prefix = freshPrefix();
+    const a = await node(await connected(hub(prefix)), { source: 'push' });
+    const b = await node(await connected(hub(prefix)), { source: 'push' });
+    await viewer(a);
+    const jpeg = await solidJpeg(32, 32, [10, 200, 90]);
+    a.stream.push(jpeg);
+    await waitFor(() => a.stream.getStats().framesProduced === 1, 'the push');
+    // Nothing is pushed again: the frame can only come from the hub's store.
+    const vb = await viewer(b);
+    await waitFor(() => vb.frames().length === 1, 'the last frame on node b');
+    expect(Buffer.from(vb.frames()[0]!.payload).equals(jpeg)).toBe(true);
   });
 });

@@ -31,6 +31,8 @@ export interface IngestEndpointOptions {
   frame(frame: ValidFrame, metrics: FrameMetrics | undefined, done: () => void): void;
   /** With `session: 'producer'`: the sessions a producer that asks (`?sessions=1`) serves. */
   sessions?: ServedSessions;
+  /** With a hub: whether a producer feeds this stream on another node now. */
+  busyElsewhere?: () => boolean;
   reportError(err: FrameStreamError): void;
 }
 
@@ -176,6 +178,12 @@ export class IngestEndpoint {
       return void ws.close(PRODUCER_CLOSE_CODES.sessionsRequired, `Connect with ?${PRODUCER_SESSIONS_PARAM}=1 to serve this stream's sessions`);
     }
     const previous = this.current;
+    // One producer per stream across the cluster too. `replace` cannot reach
+    // a producer on another node, so it only applies on this one.
+    if (!previous && !this.o.settings.replace && this.o.busyElsewhere?.()) {
+      this.o.reportError(new FrameStreamError('ERR_PRODUCER_BUSY', `Refused a second producer on ${this.path}: one is connected to another node`));
+      return void ws.close(PRODUCER_CLOSE_CODES.busy, 'Another producer feeds this stream on another node');
+    }
     if (previous) {
       if (!this.o.settings.replace) {
         this.o.reportError(new FrameStreamError('ERR_PRODUCER_BUSY', `Refused a second producer on ${this.path}: one is connected`));

@@ -24,6 +24,8 @@ export interface OpenIngestOptions {
   heartbeatInterval: number;
   /** With `session: 'producer'`: the sessions the producer serves. */
   sessions?: ServedSessions;
+  /** With a hub: whether a producer feeds this stream on another node now. */
+  busyElsewhere?: () => boolean;
   /** A producer connected (true) or went away (false), after the source knows. */
   online: (online: boolean) => void;
   reportError: (err: FrameStreamError) => void;
@@ -41,6 +43,7 @@ export function openIngest(o: OpenIngestOptions): Ingest {
     watching: o.watching,
     heartbeatInterval: o.heartbeatInterval,
     sessions: o.sessions,
+    busyElsewhere: o.busyElsewhere,
     online: (online) => {
       source.setOnline(online);
       o.online(online);
