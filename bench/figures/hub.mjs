@@ -59,6 +59,9 @@ async function measure({ gens, expected, pids, seconds }) {
   return { groups: windows.map((w, i) => viewersOf(w, expected[i])), latencies: windows.map((w) => w.latencies), cpuMs, seconds: wall };
 }
 
+/** A process's CPU ms per second of a window from {@link measure}. */
+const perSecond = (w, key) => (w.cpuMs[key] == null ? null : w.cpuMs[key] / w.seconds);
+
 /** Opens `count` viewers on `port`, dealt over the generator's processes. */
 async function openOn(gen, port, count) {
   const shares = spread(count, gen.children.length);
@@ -106,7 +109,7 @@ async function singleNode(config) {
     await sleep(config.warmupS * 1000);
     const cpu = await measure({ gens: [many], expected: [config.viewers], pids: { node: node.pid }, seconds: config.windowS });
     return {
-      hop: { ...hop.groups[0], latencies: hop.latencies[0] },
+      hop: { ...hop.groups[0], latencies: hop.latencies[0], cpuPerSecond: perSecond(hop, 'node') },
       cpu: {
         ...cpu.groups[0],
         cpuMs: cpu.cpuMs.node,
@@ -156,7 +159,11 @@ async function nodePair(config, redis) {
     const s1 = await relay.stats();
     const producerStats = await producer.stats();
     return {
-      hop: { direct: { ...hop.groups[0], latencies: hop.latencies[0] }, relay: { ...hop.groups[1], latencies: hop.latencies[1] } },
+      hop: {
+        direct: { ...hop.groups[0], latencies: hop.latencies[0], cpuPerSecond: perSecond(hop, 'producer') },
+        relay: { ...hop.groups[1], latencies: hop.latencies[1], cpuPerSecond: perSecond(hop, 'relay') },
+        redisCpuPerSecond: perSecond(hop, 'redis'),
+      },
       cpu: {
         ...cpu.groups[0],
         cpuMs: cpu.cpuMs.relay,
@@ -312,7 +319,13 @@ export async function runHub(config) {
     // The latency samples of all rounds, pooled per side.
     const hopSide = (list) => {
       const all = list.flatMap((x) => x.latencies);
-      return { latencyP50: median(all), latencyP99: quantile(all, 0.99), minFps: Math.min(...list.map((x) => x.minFps)), samples: all.length };
+      return {
+        latencyP50: median(all),
+        latencyP99: quantile(all, 0.99),
+        minFps: Math.min(...list.map((x) => x.minFps)),
+        samples: all.length,
+        cpuPerSecond: median(list.map((x) => x.cpuPerSecond).filter((x) => x != null)),
+      };
     };
     const direct = hopSide(pairs.map((p) => p.hop.direct));
     const relayed = hopSide(pairs.map((p) => p.hop.relay));
@@ -323,6 +336,7 @@ export async function runHub(config) {
       single,
       direct,
       relay: relayed,
+      redisCpuPerSecond: median(pairs.map((p) => p.hop.redisCpuPerSecond).filter((x) => x != null)),
       added: hopAdds(direct, relayed),
       addedVsSingle: hopAdds(single, relayed),
     };

@@ -17,15 +17,16 @@ const pct = (a, b) => (a == null || b == null || b === 0 ? '—' : `${a >= b ? '
 function latency(hub) {
   const h = hub.hop;
   if (!h) return `Not measured${hub.error ? `: ${hub.error}` : ''}.`;
-  const row = (label, x) => [label, fmt(x?.latencyP50, 2), fmt(x?.latencyP99, 2), String(x?.samples ?? '—')];
+  const row = (label, x) => [label, fmt(x?.latencyP50, 2), fmt(x?.latencyP99, 2), String(x?.samples ?? '—'), fmt(x?.cpuPerSecond, 0)];
   return table(
-    ['one viewer on', 'p50 (ms)', 'p99 (ms)', 'frames'],
+    ['one viewer on', 'p50 (ms)', 'p99 (ms)', 'frames', 'that node’s CPU ms/s'],
     [
       row('a single node, no hub', h.single),
       row('the producing node (with the hub)', h.direct),
       row('the relay node (through Redis)', h.relay),
-      ['**the hop adds** (relay − producing node, same window)', `**${fmt(h.added.p50, 2)}**`, `**${fmt(h.added.p99, 2)}**`, ''],
-      ['relay − single node (separate windows)', fmt(h.addedVsSingle.p50, 2), fmt(h.addedVsSingle.p99, 2), ''],
+      ['**the hop adds** (relay − producing node, same window)', `**${fmt(h.added.p50, 2)}**`, `**${fmt(h.added.p99, 2)}**`, '', ''],
+      ['relay − single node (separate windows)', fmt(h.addedVsSingle.p50, 2), fmt(h.addedVsSingle.p99, 2), '', ''],
+      ['redis-server, in the producing and relay nodes’ window', '', '', '', fmt(h.redisCpuPerSecond, 0)],
     ],
   );
 }
