@@ -35,7 +35,10 @@ export function createFrameStreamServer(options: FrameStreamServerOptions): Fram
 }
 
 export { DEFAULTS as SERVER_DEFAULTS, type FrameStreamServerOptions } from './options.js';
+export type { FrameStreamHub } from './cluster/hub.js';
 export type {
+  ClusterNode,
+  ClusterStats,
   FrameSource,
   FrameStreamServer,
   FrameStreamServerEvents,

@@ -9,6 +9,7 @@ import { serveSnapshot } from './http/snapshot.js';
 import { UpgradeGate } from './http/upgrade.js';
 import { openIngest, type Ingest } from './ingest/index.js';
 import { assertFrameSource, normalizePath, resolveOptions, type FrameStreamServerOptions, type ResolvedOptions } from './options.js';
+import { Demand } from './demand.js';
 import { Producer } from './producer.js';
 import { openSessions } from './sessions/index.js';
 import type { SessionManager } from './sessions/manager.js';
@@ -45,13 +46,11 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
   private readonly messages: MessageRegistry;
   private readonly faults: ViewerFaults;
   private readonly housekeeping: Housekeeping;
-  private unsubscribe: (() => void) | undefined;
+  private readonly demand: Demand;
   private readonly detach: () => void;
   private readonly ingest: Ingest | undefined;
   private readonly sessions: SessionManager | undefined;
   private nextId = 1;
-  private wasWatching = false;
-  private deciding = false;
   private closing: Promise<void> | undefined;
 
   constructor(options: FrameStreamServerOptions) {
@@ -93,8 +92,8 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
       new ClusterLink({
         hub: this.o.hub,
         name: this.path,
-        local: () => ({ viewers: this.audience.size, producing: this.producingHere() }),
-        changed: () => this.updateDemand(),
+        local: () => ({ viewers: this.audience.size, producing: this.demand?.producingHere ?? false }),
+        changed: () => this.demand?.update(),
         control: (data, viewer) => this.emitControl(data, viewer),
         broadcast: (text) => this.audience.broadcastText(text),
         viewer: (id) => [...this.audience].find((v) => v.info.id === id)?.handle,
@@ -124,12 +123,24 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
         busyElsewhere: this.sessions ? undefined : () => this.link?.producedElsewhere ?? false,
         online: (online) => {
           this.safeEmit('producer', online);
-          this.updateDemand(); // the other nodes learn where frames come from
+          this.demand?.update(); // the other nodes learn where frames come from
         },
         reportError,
       });
     if (!this.ingest && !this.sessions) this.producer.setSource(this.o.source);
     this.housekeeping = new Housekeeping(this.audience, () => this.metricsFor(), this.o.heartbeatInterval, this.faults.report);
+    this.demand = new Demand({
+      audience: this.audience,
+      channel: this.channel,
+      producer: this.producer,
+      housekeeping: this.housekeeping,
+      link: this.link,
+      ingest: this.ingest,
+      interactive: this.sessions !== undefined,
+      alwaysOn: this.o.alwaysOn,
+      closing: () => this.closing !== undefined,
+      watchingChanged: (watching) => this.safeEmit('watching', watching),
+    });
     this.gate = new UpgradeGate({
       options: this.o,
       wss: this.wss,
@@ -150,7 +161,7 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
       this.ingest?.endpoint.close();
       throw err;
     }
-    this.updateDemand();
+    this.demand.update();
   }
 
   get viewerCount(): number {
@@ -163,7 +174,7 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
 
   /** Someone watches: here, or with a hub on any node. */
   get watching(): boolean {
-    return this.audience.size > 0 || (this.link?.watched ?? false);
+    return this.demand.watching;
   }
 
   push(frame: PushFrame, metrics?: FrameMetrics): void {
@@ -231,7 +242,7 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
     }, CLOSE_GRACE_MS);
     await Promise.all(open);
     clearTimeout(grace);
-    this.unsubscribe?.();
+    this.demand.update(); // closing: lets go of the channel
     this.link?.close();
     this.channel.close();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
@@ -264,7 +275,7 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
       this.sessions?.leave(viewer, code);
       this.faults.forget(viewer);
       this.safeEmit('disconnect', { ...viewer.handle, code, toJSON: () => ({ ...viewer.info, code }) });
-      this.updateDemand();
+      this.demand.update();
     });
     const latest = this.channel.latest;
     viewer.sendMessage(helloMessage(this.o, this.producer, latest, this.sessions !== undefined));
@@ -280,7 +291,7 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
       else void this.offerHubLatest(viewer);
     }
     this.safeEmit('connection', viewer.handle);
-    this.updateDemand();
+    this.demand.update();
   }
 
   // The first viewer of a relay node: the hub keeps the cluster's last frame.
@@ -292,7 +303,7 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
 
   // A session's viewer sees its session's figures; everyone else the stream's.
   private metricsFor(): (viewer: Viewer) => SharedMetrics {
-    const shared = streamMetrics(this.producer, this.audience, this.channel.latest, this.ingestStatus());
+    const shared = streamMetrics(this.producer, this.audience, this.channel.latest, this.demand.ingestStatus);
     const sessions = this.sessions;
     if (!sessions) return () => shared;
     return (viewer) => {
@@ -300,57 +311,6 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
       // A producer-served session is offline while its producer is, as a broadcast's viewers see it.
       return s ? streamMetrics(s.producer, s.audience, s.channel.latest, sessions.served && this.ingest?.source) : shared;
     };
-  }
-
-  // The ingest's status as viewers should see it: with a hub, a producer
-  // connected to another node counts as online here too.
-  private ingestStatus(): { online: boolean; offlineSince: number | null } | undefined {
-    const source = this.ingest?.source;
-    if (!source || !this.link || source.online || !this.link.producedElsewhere) return source;
-    return { online: true, offlineSince: null };
-  }
-
-  // Re-entrant: the cluster link calls back while it is told of a change.
-  private updateDemand(): void {
-    if (this.deciding) return;
-    this.deciding = true;
-    try {
-      this.decide();
-    } finally {
-      this.deciding = false;
-    }
-  }
-
-  private decide(): void {
-    const here = this.audience.size > 0 && !this.closing;
-    // The audience takes frames from the channel only while it has viewers,
-    // so a hub sends this node nothing when nobody watches through it.
-    if (here && !this.unsubscribe) this.unsubscribe = this.channel.subscribe(this.audience.deliver);
-    else if (!here && this.unsubscribe) {
-      this.unsubscribe();
-      this.unsubscribe = undefined;
-    }
-    const watching = !this.closing && this.watching;
-    let demand = !this.closing && !this.sessions && (this.o.alwaysOn || watching);
-    // Every node has the scheduled source configured; one of them runs it.
-    if (this.link && this.producer.scheduled && !this.ingest) demand = this.link.mayProduce(demand);
-    this.producer.setDemand(demand);
-    this.link?.update();
-    if (here) this.housekeeping.start();
-    else this.housekeeping.stop();
-    if (watching !== this.wasWatching) {
-      this.wasWatching = watching;
-      this.ingest?.endpoint.demand(watching);
-      this.safeEmit('watching', watching);
-    }
-  }
-
-  // This node makes frames: for a scheduled source, it runs it; with ingest,
-  // the producer is connected here; a pushing app published last.
-  private producingHere(): boolean {
-    if (this.ingest) return this.ingest.endpoint.connected;
-    if (this.producer.scheduled) return this.producer.producing;
-    return this.link !== undefined && this.link.channel.lastSender === this.link.nodeId && this.producer.produced > 0;
   }
 
   private deliverControl(data: unknown, viewer: ViewerHandle): void {

@@ -1,4 +1,3 @@
-import type { ClusterStats } from './cluster/link.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventEmitter } from 'eventemitter3';
 import type { FrameMeta, FrameMetrics, FrameStreamError } from '../protocol/index.js';
@@ -260,4 +259,27 @@ export interface FrameStreamServer extends EventEmitter<FrameStreamServerEvents>
    * Closing the host server (`server.close()`) closes the stream too.
    */
   close(): Promise<void>;
+}
+
+/** One node of the cluster as the others last heard of it. */
+export interface ClusterNode {
+  node: string;
+  viewers: number;
+  /** Whether it produces the stream's frames now. */
+  producing: boolean;
+  /** This process. */
+  self: boolean;
+}
+
+/** What `getStats().cluster` says. */
+export interface ClusterStats {
+  /** This node's id on the hub. */
+  node: string;
+  /** Whether the hub is connected now. */
+  connected: boolean;
+  /** Viewers on every node heard from. */
+  viewers: number;
+  nodes: ClusterNode[];
+  /** Relayed frames dropped for arriving after a newer one from the same node. */
+  outOfOrder: number;
 }

@@ -1,9 +1,9 @@
 import { FrameStreamError } from '../../protocol/index.js';
-import type { ViewerHandle, ViewerInfo } from '../types.js';
+import type { ClusterStats, ViewerHandle, ViewerInfo } from '../types.js';
 import { Election } from './election.js';
 import type { FrameStreamHub } from './hub.js';
 import { HubChannel } from './hub-channel.js';
-import { Presence, type ClusterNode } from './presence.js';
+import { Presence } from './presence.js';
 import { remoteViewer, type Envelope } from './remote-viewer.js';
 
 const PRESENCE_MS = 1000;
@@ -27,19 +27,6 @@ export interface ClusterLinkOptions {
   /** A local viewer by id, for replies other nodes send it. */
   viewer: (id: number) => ViewerHandle | undefined;
   reportError: (err: FrameStreamError) => void;
-}
-
-/** What `getStats().cluster` says. */
-export interface ClusterStats {
-  /** This node's id on the hub. */
-  node: string;
-  /** Whether the hub is connected now. */
-  connected: boolean;
-  /** Viewers on every node heard from. */
-  viewers: number;
-  nodes: ClusterNode[];
-  /** Relayed frames dropped for arriving after a newer one from the same node. */
-  outOfOrder: number;
 }
 
 /**

@@ -1,14 +1,5 @@
+import type { ClusterNode } from '../types.js';
 import type { FrameStreamHub } from './hub.js';
-
-/** One node of the cluster as the others last heard of it. */
-export interface ClusterNode {
-  node: string;
-  viewers: number;
-  /** Whether it produces the stream's frames now. */
-  producing: boolean;
-  /** This process. */
-  self: boolean;
-}
 
 interface Heard {
   viewers: number;
