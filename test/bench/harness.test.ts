@@ -45,6 +45,10 @@ describe('npm run bench', () => {
       '--snapshot-seconds', '1',
       '--browser-frames', '45',
       '--loadgen-procs', '1',
+      '--hub-viewers', '2',
+      '--hub-seconds', '1',
+      '--hub-ladder', '1,2',
+      '--hub-nodes', '1,2',
       '--out', join(dir, 'report.md'),
       '--json', join(dir, 'results.json'),
     ]);
@@ -108,6 +112,22 @@ describe('npm run bench', () => {
       }
     });
 
+    it('measures the Redis hop, a relay node’s CPU and a capacity ladder per node count', () => {
+      const hub = results.hub;
+      expect(hub.error).toBeNull();
+      for (const side of ['single', 'direct', 'relay']) {
+        expect(isNumber(hub.hop[side].latencyP50) && isNumber(hub.hop[side].latencyP99), side).toBe(true);
+      }
+      expect(isNumber(hub.hop.added.p50) && isNumber(hub.hop.added.p99)).toBe(true);
+      expect(isNumber(hub.cpu.single.cpuPerFrame) && isNumber(hub.cpu.relay.cpuPerFrame)).toBe(true);
+      // Every frame the relay's viewers got came through Redis.
+      expect(hub.cpu.relay.relayProduced).toBe(0);
+      expect(hub.scale.map((l: Json) => [l.nodes, l.error, l.steps.map((s: Json) => s.perNode)])).toEqual([
+        [1, null, [[1], [2]]],
+        [2, null, [[1, 0], [1, 1]]],
+      ]);
+    });
+
     it('writes every figure section and the targets table to the report', () => {
       for (const heading of [
         '## Method',
@@ -119,6 +139,7 @@ describe('npm run bench', () => {
         '## 5. Encode path',
         '## 6. Browser canvas',
         '## 7. Snapshot route',
+        '## 10. Redis hub',
         '## Reproduce',
       ]) {
         expect(markdown).toContain(heading);
@@ -310,6 +331,45 @@ describe('bench/lib/interactive.mjs', () => {
     it('says why the browser target was not measured, and when the figure did not run', () => {
       expect(interactiveTargets(run(20, 30))[2]).toMatchObject({ met: null, measured: 'not measured: no camera' });
       expect(interactiveTargets(undefined)[0]).toMatchObject({ met: null, measured: 'not run' });
+    });
+  });
+});
+
+// The hub figure's pure parts (bench/lib/hub.mjs). The figure itself runs in
+// the smoke test above with every other figure.
+import { hopAdds, hubCapacity, hubTargets, spread } from '../../bench/lib/hub.mjs';
+
+describe('bench/lib/hub.mjs', () => {
+  it('deals viewers over nodes as evenly as it goes, the first nodes taking one more', () => {
+    expect(spread(10, 3)).toEqual([4, 3, 3]);
+    expect(spread(1, 3)).toEqual([1, 0, 0]);
+    expect(spread(6, 1)).toEqual([6]);
+  });
+
+  it('reports the hop as the relay’s percentile minus the producing node’s, or null when a side is missing', () => {
+    expect(hopAdds({ latencyP50: 4, latencyP99: 10 }, { latencyP50: 5.5, latencyP99: 12 })).toEqual({ p50: 1.5, p99: 2 });
+    expect(hopAdds(undefined, { latencyP50: 5.5, latencyP99: 12 })).toEqual({ p50: null, p99: null });
+  });
+
+  it('counts capacity only over an unbroken run of steps at ≥ 29 FPS from the bottom', () => {
+    expect(hubCapacity([{ n: 1, minFps: 30 }, { n: 50, minFps: 29.1 }, { n: 100, minFps: 28 }, { n: 200, minFps: 30 }])).toBe(50);
+    expect(hubCapacity([])).toBe(0);
+  });
+
+  describe('hubTargets', () => {
+    const run = (added: { p50: number; p99: number }, relay: number, single: number) => ({
+      hop: { added, direct: { latencyP50: 4, latencyP99: 10 }, relay: { latencyP50: 4 + added.p50, latencyP99: 10 + added.p99 } },
+      cpu: { viewers: 50, single: { cpuPerFrame: single }, relay: { cpuPerFrame: relay } },
+    });
+
+    it('holds the hop to 2 ms at p50 and 5 ms at p99, and the relay’s CPU per frame to 110% of in-process', () => {
+      expect(hubTargets(run({ p50: 1.9, p99: 4.9 }, 0.109, 0.1)).map((t) => t.met)).toEqual([true, true, true]);
+      expect(hubTargets(run({ p50: 2.1, p99: 5.1 }, 0.111, 0.1)).map((t) => t.met)).toEqual([false, false, false]);
+    });
+
+    it('says why when the figure did not run', () => {
+      expect(hubTargets(undefined)).toEqual([expect.objectContaining({ met: null, measured: 'not run' })]);
+      expect(hubTargets({ error: 'cannot run redis-server' })[0]).toMatchObject({ met: null, measured: 'cannot run redis-server' });
     });
   });
 });
