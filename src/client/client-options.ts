@@ -1,4 +1,4 @@
-import type { UrlOption } from './endpoints.js';
+import type { UrlOption } from './url.js';
 import type { BackoffOptions, ReconnectPolicy, WebSocketConstructor } from './types.js';
 
 /**

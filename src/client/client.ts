@@ -15,7 +15,8 @@ import { SnapshotStore } from './snapshot.js';
 import { closeQuietly, openWebSocket, type SocketEvents } from './socket.js';
 import { SourceTracker } from './source.js';
 import { StreamStats } from './stats.js';
-import type { ClientSnapshot, ClientStats, ClientStatus, ConnectionFailure, FrameStreamClientOptions, WebSocketLike } from './types.js';
+import type { FrameStreamClientOptions } from './client-options.js';
+import type { ClientSnapshot, ClientStats, ClientStatus, ConnectionFailure, WebSocketLike } from './types.js';
 
 const OPEN = 1;
 

@@ -1,34 +1,7 @@
 import { FrameStreamError } from '../protocol/index.js';
-import { resolveUrl } from './options.js';
+import { resolveUrl, type UrlContext, type UrlProvider, type UrlSource } from './url.js';
 
-/** What a `url` function is told before each connection attempt. */
-export interface UrlContext {
-  /**
-   * 0 for the first attempt after `connect()`, then the number of the
-   * retry (1, 2, …) exactly as the reconnect policy counts it.
-   */
-  attempt: number;
-  /** The URL of the attempt before this one, as resolved; absent before the first. */
-  previous?: string;
-  /**
-   * Close code of the connection that ended (1006 when it never opened);
-   * absent for the first attempt after `connect()`.
-   */
-  closeCode?: number;
-}
-
-/**
- * Gives the URL for the next connection attempt: service discovery, a load
- * balancer's list, a token fetched per connection. Called before every
- * attempt; may return a promise.
- */
-export type UrlProvider = (context: UrlContext) => string | Promise<string>;
-
-/** The forms of the client's `url` option. */
-export type UrlOption = string | readonly string[] | UrlProvider;
-
-/** A checked `url` option: resolved URLs to take in turn, or a function to ask. */
-export type UrlSource = { readonly urls: readonly string[] } | { readonly provider: UrlProvider };
+export type { UrlContext, UrlOption, UrlProvider, UrlSource } from './url.js';
 
 /**
  * Where the client connects next. A list is taken in turn, from the first:

@@ -9,5 +9,6 @@ export { readJpegSize } from '../protocol/jpeg.js';
 export { FrameStreamError, isFrameStreamError, SUBPROTOCOL } from '../protocol/index.js';
 export type { FrameStreamErrorCode, FrameMeta, FrameMetrics, ServerMetrics, StreamInfo } from '../protocol/index.js';
 export type * from './types.js';
+export type { FrameStreamClientOptions } from './client-options.js';
 export type { InputFrameSource, SendFrameOptions } from './encode.js';
 export type { SendFrameResult } from './input.js';

@@ -1,8 +1,12 @@
 import { CLOSE_CODES } from '../protocol/index.js';
 import { BACKOFF_DEFAULTS, createBackoffPolicy, stripUndefined } from './backoff.js';
 import { rejectUnknownKeys } from '../protocol/suggest.js';
-import type { UrlProvider, UrlSource } from './endpoints.js';
-import type { FrameStreamClientOptions, ReconnectPolicy, WebSocketConstructor } from './types.js';
+import { resolveUrlOption, type UrlSource } from './url.js';
+
+// Checked here for the other entries' options too (the producer's, the worker client's).
+export { resolveUrl } from './url.js';
+import type { FrameStreamClientOptions } from './client-options.js';
+import type { ReconnectPolicy, WebSocketConstructor } from './types.js';
 
 /** Every default of {@link FrameStreamClientOptions} in one place. */
 export const CLIENT_DEFAULTS = Object.freeze({
@@ -131,46 +135,6 @@ export function serializeParams(params: unknown): string {
     throw new TypeError((err as Error).message.replace('`data`', '`params`'), { cause: err });
   }
   return `{"type":"params","params":${json}}`;
-}
-
-/**
- * Resolves a relative URL against the page (browsers) and turns `http(s):`
- * into `ws(s):`, so `url: '/ws/test/'` works in an app served by the stream's
- * own server. Throws a `TypeError` naming `name` for anything else.
- */
-export function resolveUrl(url: unknown, name = 'url'): string {
-  if (typeof url !== 'string' || url === '') {
-    throw new TypeError(`Expected \`${name}\` to be a non-empty string, got \`${String(url)}\``);
-  }
-  const base = (globalThis as { location?: { href?: string } }).location?.href;
-  let parsed: URL;
-  try {
-    parsed = new URL(url, base);
-  } catch {
-    throw new TypeError(`Expected \`${name}\` to be a ws:// or wss:// URL, got \`${url}\``);
-  }
-  if (parsed.protocol === 'http:') parsed.protocol = 'ws:';
-  else if (parsed.protocol === 'https:') parsed.protocol = 'wss:';
-  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
-    throw new TypeError(`Expected \`${name}\` to be a ws:// or wss:// URL, got \`${url}\``);
-  }
-  return parsed.href;
-}
-
-/**
- * Checks the `url` option: a URL, a non-empty array of URLs (each checked
- * and resolved now, named `url[i]` when bad) or a function.
- */
-export function resolveUrlOption(value: unknown): UrlSource {
-  if (typeof value === 'function') return { provider: value as UrlProvider };
-  if (Array.isArray(value)) {
-    if (value.length === 0) throw new TypeError('Expected `url` to hold at least one URL, got an empty array');
-    return { urls: Object.freeze(value.map((url, i) => resolveUrl(url, `url[${i}]`))) };
-  }
-  if (typeof value !== 'string') {
-    throw new TypeError(`Expected \`url\` to be a URL, an array of URLs or a function, got \`${String(value)}\``);
-  }
-  return { urls: [resolveUrl(value)] };
 }
 
 /** Close codes: integers a close frame can carry (1000-4999). */

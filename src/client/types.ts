@@ -77,8 +77,7 @@ export interface WebSocketLike {
 /** A WebSocket constructor: `globalThis.WebSocket` or `import WebSocket from 'ws'`. */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
 
-export type { FrameStreamClientOptions } from './client-options.js';
-export type { UrlContext, UrlOption, UrlProvider } from './endpoints.js';
+export type { UrlContext, UrlOption, UrlProvider } from './url.js';
 
 
 /**
