@@ -110,6 +110,12 @@ export function hub(r) {
   if (relay?.outOfOrder > 0) notes.push(`The relay dropped ${relay.outOfOrder} frame(s) that arrived after a newer one.`);
   if (relay?.relaySkipped > 0) notes.push(`The relay skipped ${relay.relaySkipped} frame(s) for viewers whose socket was still behind.`);
   if (relay?.errors?.length) notes.push(`The nodes reported errors: ${relay.errors.map((e) => `\`${e}\``).join(', ')}.`);
+  const peak = h.load ? Math.max(h.load.start, h.load.end ?? 0) : 0;
+  if (peak > 2 * cores) {
+    notes.push(
+      `The 1-minute load average reached ${fmt(peak, 2)} on ${cores} cores during this figure (its own nodes, redis-server and load generator included, and the previous figure’s tail at its start): with more runnable threads than cores, the latency tails and the capacity ladders are lower than an idle machine gives, and the hop’s p99 mostly measures waits for a core.`,
+    );
+  }
   if (h.error) notes.push(`Stopped early: ${h.error}`);
   return [
     head,
