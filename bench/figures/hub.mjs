@@ -241,6 +241,7 @@ async function scaleLadder(config, k, redis) {
     started.push(gen);
     const pids = Object.fromEntries(nodes.map((n, i) => [`node${i}`, n.pid]));
     if (k > 1) pids.redis = redis.pid;
+    const loadgenPids = Object.fromEntries(gen.pids.map((pid, i) => [`loadgen${i}`, pid]));
     const open = nodes.map(() => 0);
     for (const n of config.ladder) {
       const want = spread(n, k);
@@ -250,23 +251,37 @@ async function scaleLadder(config, k, redis) {
       }
       await gen.awaitFirstFrames(30_000);
       await sleep(config.warmupS * 1000);
-      const w = await measure({ gens: [gen], expected: [n], pids, seconds: config.windowS });
+      const before = await Promise.all(nodes.map((node) => node.stats()));
+      const w = await measure({ gens: [gen], expected: [n], pids: { ...pids, ...loadgenPids }, seconds: config.windowS });
+      const after = await Promise.all(nodes.map((node) => node.stats()));
       const v = w.groups[0];
-      const nodeCpu = nodes.map((_, i) => (w.cpuMs[`node${i}`] == null ? null : w.cpuMs[`node${i}`] / w.seconds));
-      const redisCpu = k > 1 && w.cpuMs.redis != null ? w.cpuMs.redis / w.seconds : null;
+      const nodeCpu = nodes.map((_, i) => perSecond(w, `node${i}`));
+      const redisCpu = k > 1 ? perSecond(w, 'redis') : null;
+      // Why viewers got fewer frames, from the nodes' own counters: the
+      // producing node made fewer (encoder busy), its hub dropped some on
+      // the way to Redis, or a node skipped viewers whose sockets were behind.
+      const rate = (i, key) => (after[i]?.[key] == null || before[i]?.[key] == null ? null : (after[i][key] - before[i][key]) / w.seconds);
       const step = {
         n,
         perNode: want,
         ...v,
         nodeCpuPerSecond: nodeCpu,
         redisCpuPerSecond: redisCpu,
+        loadgenCpuPerSecond: Object.keys(loadgenPids).reduce((a, key) => a + (perSecond(w, key) ?? 0), 0),
         totalCpuPerSecond: nodeCpu.reduce((a, b) => a + (b ?? 0), 0) + (redisCpu ?? 0),
+        producedPerSecond: rate(0, 'framesProduced'),
+        droppedPerSecond: rate(0, 'framesDropped'),
+        hubDroppedPerSecond: rate(0, 'hubDropped'),
+        skippedPerSecond: nodes.map((_, i) => rate(i, 'framesSkipped')),
+        errors: [...new Set(after.flatMap((x) => x?.errorCodes ?? []))],
       };
       steps.push(step);
       config.log(
         `  ${k} node(s) ${String(n).padStart(4)} viewers (${want.join('+')}): min ${step.minFps.toFixed(1)} fps (p5 ${step.p5Fps?.toFixed(1)}), ` +
           `p50 ${step.latencyP50?.toFixed(1)} ms, p99 ${step.latencyP99?.toFixed(1)} ms, cpu ${nodeCpu.map((c) => c?.toFixed(0)).join('+')}` +
-          `${redisCpu !== null ? ` + redis ${redisCpu.toFixed(0)}` : ''} ms/s`,
+          `${redisCpu !== null ? ` + redis ${redisCpu.toFixed(0)}` : ''} ms/s, loadgen ${step.loadgenCpuPerSecond.toFixed(0)} ms/s, ` +
+          `produced ${step.producedPerSecond?.toFixed(1)}/s, skipped ${step.skippedPerSecond.map((x) => x?.toFixed(0)).join('+')}/s` +
+          `${step.hubDroppedPerSecond ? `, hub dropped ${step.hubDroppedPerSecond.toFixed(1)}/s` : ''}${step.errors.length ? `, errors ${step.errors.join(' ')}` : ''}`,
       );
       // Two failing steps in a row end the ladder: one may be a hiccup of a
       // shared machine (the capacity still stops at it), two are the limit.
