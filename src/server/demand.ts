@@ -83,6 +83,9 @@ export class Demand {
     // Every node has the scheduled source configured; one of them runs it.
     if (link && producer.scheduled && !ingest) wanted = link.mayProduce(wanted);
     producer.setDemand(wanted);
+    // The node making the frames need not hear them back from the hub. A
+    // pushing node may not be the only one, so it keeps listening.
+    link?.channel.setSendsOnly(ingest ? ingest.endpoint.connected : producer.scheduled && producer.producing && link.connected);
     link?.update();
     if (here) housekeeping.start();
     else housekeeping.stop();

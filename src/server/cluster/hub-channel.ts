@@ -4,6 +4,9 @@ import type { FrameStreamHub } from './hub.js';
 
 // Sequence numbers are u32 and wrap; a step back by more than this is a wrap, not an old frame.
 const HALF_SEQ = 0x8000_0000;
+// The stored last frame only serves idle nodes' snapshots and newcomers:
+// written at most this often (the newest frame last), not once per frame.
+const STORE_EVERY_MS = 250;
 
 export interface HubChannelOptions {
   hub: FrameStreamHub;
@@ -33,6 +36,10 @@ export class HubChannel implements FrameChannel {
   private unsubscribeHub: (() => void) | undefined;
   private lastSeq = 0;
   private closed = false;
+  private sendsOnly = false;
+  private storedAt = -Infinity;
+  private storeTimer: NodeJS.Timeout | undefined;
+  private unstored: Buffer | undefined;
 
   constructor(private readonly o: HubChannelOptions) {
     this.topic = `${o.name}:frames`;
@@ -45,18 +52,26 @@ export class HubChannel implements FrameChannel {
     if (!this.o.hub.connected) return; // dropped, never queued: the hub is away
     const bytes = wrapFrame(this.o.hub.nodeId, frame);
     this.o.hub.publish(this.topic, bytes);
-    // For the snapshot route of nodes that receive nothing (no viewers).
-    this.o.hub.set(this.latestKey, bytes);
+    this.store(bytes);
+  }
+
+  /**
+   * This node makes the stream's frames (it runs the elected source, or the
+   * producer is connected here): nothing on the hub is for it, so it stops
+   * receiving its own frames back. Undone when it stops making them.
+   */
+  setSendsOnly(sendsOnly: boolean): void {
+    this.sendsOnly = sendsOnly;
+    this.syncHub();
   }
 
   subscribe(subscriber: FrameSubscriber): () => void {
     if (this.closed) return () => {};
     this.subscribers.add(subscriber);
-    this.unsubscribeHub ??= this.o.hub.subscribe(this.topic, this.receive);
+    this.syncHub();
     return () => {
       if (!this.subscribers.delete(subscriber) || this.subscribers.size > 0) return;
-      this.unsubscribeHub?.();
-      this.unsubscribeHub = undefined;
+      this.syncHub();
       // Nothing arrives from now on: a kept frame would only grow stale.
       if (this.lastSender !== this.o.hub.nodeId) this.latest = undefined;
     };
@@ -76,10 +91,38 @@ export class HubChannel implements FrameChannel {
 
   close(): void {
     this.closed = true;
+    clearTimeout(this.storeTimer);
     this.unsubscribeHub?.();
     this.unsubscribeHub = undefined;
     this.subscribers.clear();
     this.latest = undefined;
+  }
+
+  // On the hub's frames topic while this node has subscribers and others make the frames.
+  private syncHub(): void {
+    const wanted = this.subscribers.size > 0 && !this.sendsOnly && !this.closed;
+    if (wanted) this.unsubscribeHub ??= this.o.hub.subscribe(this.topic, this.receive);
+    else if (this.unsubscribeHub) {
+      this.unsubscribeHub();
+      this.unsubscribeHub = undefined;
+    }
+  }
+
+  // For the snapshot route and first viewers of nodes that receive nothing.
+  private store(bytes: Buffer): void {
+    const wait = this.storedAt + STORE_EVERY_MS - performance.now();
+    if (wait <= 0 && !this.storeTimer) {
+      this.storedAt = performance.now();
+      this.o.hub.set(this.latestKey, bytes);
+      return;
+    }
+    this.unstored = bytes;
+    this.storeTimer ??= setTimeout(() => {
+      this.storeTimer = undefined;
+      const newest = this.unstored;
+      this.unstored = undefined;
+      if (newest && !this.closed) this.store(newest);
+    }, Math.max(0, wait));
   }
 
   private receive = (bytes: Buffer): void => {
