@@ -49,10 +49,15 @@ function cpu(hub) {
   );
 }
 
+// The steps the ladders measured: a merged run's saved config may be another preset's.
+function measuredLadder(hub) {
+  return [...new Set((hub.scale ?? []).flatMap((l) => l.steps.map((s) => s.n)))].sort((a, b) => a - b);
+}
+
 function scale(hub, r) {
   const ladders = hub.scale ?? [];
   if (!ladders.length) return 'Not measured.';
-  const ns = r.meta.config.hubLadder ?? r.meta.config.ladder;
+  const ns = measuredLadder(hub);
   const at = (l, n) => l.steps.find((s) => s.n === n);
   const cpuCell = (s) => `${s.nodeCpuPerSecond.map((x) => fmt(x, 0)).join(' + ')}${s.redisCpuPerSecond != null ? ` + ${fmt(s.redisCpuPerSecond, 0)}` : ''}`;
   const label = (l) => `${l.nodes} node${l.nodes > 1 ? 's' : ''}`;
@@ -130,7 +135,7 @@ export function hub(r) {
     '',
     cpu(h),
     '',
-    `**Viewers at ≥ 29 FPS on ${ladderNodes(h)} node processes.** A ladder of ${(c.hubLadder ?? c.ladder).join(', ')} viewers in all (past figure 1’s top, which one node may reach), dealt evenly over the nodes: node 1 produces, the others relay; with one node there is no hub. Viewers are added between steps; a ladder stops after two steps in a row with a viewer below 29 FPS, and capacity is the largest step at which every viewer got ≥ 29 FPS with every smaller step passing too, as in figure 1. **This machine has ${cores} cores:** every node process, redis-server and the ${c.loadgenProcs} load-generator process(es) share them, so more nodes here add no CPU, only more processes competing for the same cores. These ladders show what the hub costs and how the load spreads over processes, not how a cluster of machines scales; on separate machines each relay brings its own cores.`,
+    `**Viewers at ≥ 29 FPS on ${ladderNodes(h)} node processes.** A ladder of ${measuredLadder(h).join(', ')} viewers in all (past figure 1’s top, which one node may reach), dealt evenly over the nodes: node 1 produces, the others relay; with one node there is no hub. Viewers are added between steps; a ladder stops after two steps in a row with a viewer below 29 FPS, and capacity is the largest step at which every viewer got ≥ 29 FPS with every smaller step passing too, as in figure 1. **This machine has ${cores} cores:** every node process, redis-server and the ${c.loadgenProcs} load-generator process(es) share them, so more nodes here add no CPU, only more processes competing for the same cores. These ladders show what the hub costs and how the load spreads over processes, not how a cluster of machines scales; on separate machines each relay brings its own cores.`,
     '',
     scale(h, r),
     ...(notes.length ? ['', ...notes.map((n) => `- ${n}`)] : []),

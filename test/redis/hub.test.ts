@@ -273,4 +273,26 @@ describe('streams joined through Redis', () => {
     await waitFor(() => vb.frames().length === 1, 'the last frame on node b');
     expect(Buffer.from(vb.frames()[0]!.payload).equals(jpeg)).toBe(true);
   });
+
+  it('ignores messages it did not write on its channels, reports them once, and streams on', async () => {
+    const prefix = freshPrefix();
+    const a = await node(await connected(hub(prefix)));
+    const b = await node(await connected(hub(prefix)));
+    const va = await viewer(a);
+    const vb = await viewer(b);
+    await waitFor(() => va.frames().length > 3 && vb.frames().length > 3, 'frames');
+    const intruder = createClient({ url: redis.url });
+    await intruder.connect();
+    cleanups.push(() => intruder.close());
+    const path = a.stream.path;
+    const nodeOf = (n: Node) => n.stream.getStats().cluster!.node;
+    const junk = [Buffer.from([1, 250, 0]), Buffer.from('not json'), Buffer.from('{"kind":"control"}'), Buffer.alloc(64, 7)];
+    for (const topic of ['frames', 'control', 'presence', `to:${nodeOf(a)}`, `to:${nodeOf(b)}`]) {
+      for (const bytes of junk) await intruder.publish(`${prefix}:${path}:${topic}`, bytes);
+    }
+    const [na, nb] = [va.frames().length, vb.frames().length];
+    await waitFor(() => va.frames().length > na + 10 && vb.frames().length > nb + 10, 'frames after the junk');
+    for (const n of [a, b]) expect(n.errors.filter((e) => (e as { code?: string }).code === 'ERR_HUB_MESSAGE')).toHaveLength(1);
+    expect(a.stream.getStats().cluster!.nodes).toHaveLength(2);
+  });
 });
