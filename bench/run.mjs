@@ -22,7 +22,7 @@ const RESULTS = join(ROOT, 'bench', 'results');
 const USAGE = `Usage: npm run bench -- [options]
 
   (no option)          full run, about 22 minutes; writes docs/benchmarks.md
-  --quick              about a minute; writes bench/results/benchmarks-quick.md
+  --quick              a few minutes (the hub figure alone takes two); writes bench/results/benchmarks-quick.md
   --soak               only the soak: 50 viewers for 10 minutes with reconnect
                        churn; adds its section to docs/benchmarks.md
   --profile            run each server under node --cpu-prof (bench/results/profiles/)

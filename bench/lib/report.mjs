@@ -482,7 +482,7 @@ npm install
 npm run build
 npm run bench              # full ladder, writes docs/benchmarks.md (< 15 min)
 npm run bench -- --soak    # 50 viewers for 10 min with reconnect churn (adds the Soak section)
-npm run bench -- --quick   # about a minute, writes bench/results/benchmarks-quick.md
+npm run bench -- --quick   # a few minutes, writes bench/results/benchmarks-quick.md
 npm run bench -- --profile # also writes a .cpuprofile per server process to bench/results/profiles/
 npm run bench -- --only ingest --quick --out /tmp/ingest.md --json /tmp/ingest.json  # figure 8 alone
 npm run bench -- --only interactive --quick --out /tmp/interactive.md --json /tmp/interactive.json  # figure 9 alone
