@@ -97,6 +97,8 @@ export class FrameStreamServerImpl extends EventEmitter<FrameStreamServerEvents>
         control: (data, viewer) => this.emitControl(data, viewer),
         broadcast: (text) => this.audience.broadcastText(text),
         viewer: (id) => [...this.audience].find((v) => v.info.id === id)?.handle,
+        served: this.sessions?.served,
+        sessionInfo: this.o.ingest?.sessionInfo,
         reportError,
       });
     this.channel = this.link?.channel ?? new MemoryChannel();

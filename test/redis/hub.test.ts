@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from 'redis';
 import { FrameProducer } from '../../src/producer/index.js';
+import { encodeInputFrame } from '../../src/protocol/index.js';
 import { createFrameStreamServer, SUBPROTOCOL, type FrameStreamServer } from '../../src/server/index.js';
 import { redisHub } from '../../src/redis/index.js';
 import type { RedisHub } from '../../src/redis/hub.js';
@@ -63,6 +64,12 @@ async function viewer(n: Node): Promise<TestViewer> {
   cleanups.push(() => v.close());
   return v;
 }
+
+let red: Buffer;
+let blue: Buffer;
+beforeAll(async () => {
+  [red, blue] = await Promise.all([solidJpeg(24, 16, [220, 20, 20]), solidJpeg(24, 16, [20, 20, 220])]);
+});
 
 let prefixes = 0;
 const freshPrefix = () => `t${process.pid}x${prefixes++}`;
@@ -294,5 +301,71 @@ describe('streams joined through Redis', () => {
     await waitFor(() => va.frames().length > na + 10 && vb.frames().length > nb + 10, 'frames after the junk');
     for (const n of [a, b]) expect(n.errors.filter((e) => (e as { code?: string }).code === 'ERR_HUB_MESSAGE')).toHaveLength(1);
     expect(a.stream.getStats().cluster!.nodes).toHaveLength(2);
+  });
+
+  it('serves a session on one node from a producer connected to another: start, params, input, frames, end', async () => {
+    const prefix = freshPrefix();
+    const options = { session: 'producer', ingest: { token: 'hub-test' }, sessionGrace: 0 };
+    const a = await node(await connected(hub(prefix)), options);
+    const b = await node(await connected(hub(prefix)), options);
+    const producer = new FrameProducer({ url: `ws://127.0.0.1:${a.port}${a.stream.path}/producer`, token: 'hub-test', sessions: true });
+    cleanups.push(() => producer.close());
+    const said: string[] = [];
+    const inputs: Buffer[] = [];
+    producer.on('error', () => {});
+    producer.on('sessionStart', (s) => said.push(`start ${s.id}`));
+    producer.on('sessionParams', (_s, params) => said.push(`params ${JSON.stringify(params)}`));
+    producer.on('sessionEnd', (s, reason) => said.push(`end ${s.id} ${reason}`));
+    producer.on('sessionInput', (s, input) => {
+      inputs.push(Buffer.from(input.data));
+      producer.sendTo(s, blue, { inputSeq: input.seq });
+    });
+    // The producer is on node a; the viewer's session runs on node b.
+    await waitFor(() => b.stream.getStats().cluster!.nodes.some((n) => n.producing && !n.self), 'node b hearing of the producer');
+    const v = await viewer(b);
+    await waitFor(() => v.ofType('session').at(-1)?.state === 'active', 'an active session on node b');
+    const { id } = v.ofType('session').at(-1) as { id: string };
+    await waitFor(() => said.includes(`start ${id}`), 'sessionStart at the producer');
+    v.send({ type: 'params', params: { prompt: 'a fox' } });
+    await waitFor(() => said.includes('params {"prompt":"a fox"}'), 'the params at the producer');
+    v.ws.send(encodeInputFrame({ seq: 5, captureTime: Date.now(), codec: 'jpeg' }, red));
+    await waitFor(() => inputs.length > 0, 'the input at the producer');
+    expect(inputs[0]!.equals(red)).toBe(true);
+    await waitFor(() => v.frames().length > 0, "the producer's answer on node b");
+    expect(Buffer.from(v.frames()[0]!.payload).equals(blue)).toBe(true);
+    expect(v.frames()[0]!.meta.metrics).toMatchObject({ inputSeq: 5 });
+    // The producer goes: the session on node b stays, offline; the next
+    // producer, on node a again, is told of it with its params.
+    await producer.close();
+    await waitFor(() => v.ofType('metrics').at(-1)?.metrics.sourceOnline === 0, 'the session offline on node b', 10_000);
+    const next = new FrameProducer({ url: `ws://127.0.0.1:${a.port}${a.stream.path}/producer`, token: 'hub-test', sessions: true });
+    cleanups.push(() => next.close());
+    const restarted: { id: string; params: unknown }[] = [];
+    next.on('error', () => {});
+    next.on('sessionStart', (s) => restarted.push({ id: s.id, params: s.params }));
+    await waitFor(() => restarted.length === 1, 'the session announced to the next producer');
+    expect(restarted[0]).toEqual({ id, params: { prompt: 'a fox' } });
+    const ended: string[] = [];
+    next.on('sessionEnd', (s) => ended.push(s.id));
+    await v.close();
+    await waitFor(() => ended.includes(id), 'sessionEnd at the producer');
+    expect(a.errors).toEqual([]);
+    expect(b.errors).toEqual([]);
+  });
+
+  it("lets a producer on another node end a session, and tells that session's viewer why", async () => {
+    const prefix = freshPrefix();
+    const options = { session: 'producer', ingest: { token: 'hub-test' }, sessionGrace: 0 };
+    const a = await node(await connected(hub(prefix)), options);
+    const b = await node(await connected(hub(prefix)), options);
+    const producer = new FrameProducer({ url: `ws://127.0.0.1:${a.port}${a.stream.path}/producer`, token: 'hub-test', sessions: true });
+    cleanups.push(() => producer.close());
+    producer.on('error', () => {});
+    producer.on('sessionStart', (s) => producer.endSession(s, 'Out of GPU time'));
+    await waitFor(() => b.stream.getStats().cluster!.nodes.some((n) => n.producing && !n.self), 'node b hearing of the producer');
+    const v = await viewer(b);
+    await waitFor(() => v.closeCode !== undefined, "the viewer's session ended", 10_000);
+    expect(v.closeCode).toBe(4001);
+    expect(v.ofType('session').at(-1)).toMatchObject({ state: 'ended', reason: 'Out of GPU time' });
   });
 });

@@ -1,9 +1,11 @@
 import { FrameStreamError } from '../../protocol/index.js';
-import type { ClusterStats, ViewerHandle, ViewerInfo } from '../types.js';
+import type { ClusterStats, Session, ViewerHandle, ViewerInfo } from '../types.js';
 import { Election } from './election.js';
 import type { FrameStreamHub } from './hub.js';
 import { HubChannel } from './hub-channel.js';
 import { Presence } from './presence.js';
+import { SessionRelay } from './session-relay.js';
+import type { ServedSessions } from '../sessions/served.js';
 import { remoteViewer, type Envelope } from './remote-viewer.js';
 
 const PRESENCE_MS = 1000;
@@ -27,6 +29,10 @@ export interface ClusterLinkOptions {
   /** A local viewer by id, for replies other nodes send it. */
   viewer: (id: number) => ViewerHandle | undefined;
   reportError: (err: FrameStreamError) => void;
+  /** A stream whose sessions producers serve: they are served across nodes too. */
+  served?: ServedSessions;
+  /** What a producer learns of a session's viewer (`ingest.sessionInfo`). */
+  sessionInfo?: (session: Session) => unknown;
 }
 
 /**
@@ -42,12 +48,14 @@ export class ClusterLink {
   private readonly stopStatus: () => void;
   private readonly stopControl: () => void;
   private readonly stopDirect: () => void;
+  private readonly relay: SessionRelay | undefined;
   private malformedReported = false;
 
   constructor(private readonly o: ClusterLinkOptions) {
     const { hub, name } = o;
     this.channel = new HubChannel({ hub, name, malformed: (err) => this.malformed(err) });
-    this.presence = new Presence(hub, name, o.local, PRESENCE_MS, o.changed);
+    this.presence = new Presence(hub, name, o.local, PRESENCE_MS, o.changed, (node) => this.relay?.nodeGone(node));
+    this.relay = o.served && new SessionRelay(hub, name, o.served, o.sessionInfo, (node, value) => this.publishJson(this.directTopic(node), value));
     this.election = new Election(hub, name, LEASE_RENEW_MS, LEASE_TTL_MS, o.changed);
     this.stopControl = hub.subscribe(`${name}:control`, this.hearBroadcast);
     this.stopDirect = hub.subscribe(this.directTopic(hub.nodeId), this.hearDirect);
@@ -91,6 +99,7 @@ export class ClusterLink {
   /** This node's state changed: the others hear of it when it matters to them. */
   update(): void {
     this.presence.update();
+    this.relay?.sync(this.connected ? this.presence.producerNode : undefined);
   }
 
   /** Sends one serialised message to the viewers of every other node (this node's are the caller's). */
@@ -133,6 +142,7 @@ export class ClusterLink {
     this.presence.close();
     this.stopControl();
     this.stopDirect();
+    this.relay?.close();
     this.channel.close();
   }
 
@@ -161,6 +171,10 @@ export class ClusterLink {
     if (said.kind === 'control' && typeof said.from === 'string' && said.viewer && typeof said.viewer === 'object') {
       const reply = (message: Envelope) => this.publishJson(this.directTopic(said.from), message);
       this.o.control(said.data, remoteViewer(said.viewer as ViewerInfo, said.from, said.identity, reply));
+    } else if (said.kind === 'toProducer' && typeof said.from === 'string' && said.msg && typeof said.msg === 'object') {
+      this.relay?.fromSession(said.from, said.msg);
+    } else if (said.kind === 'producerEnds' && typeof said.target === 'number') {
+      this.relay?.endedRemotely(said.target, typeof said.reason === 'string' ? said.reason : undefined);
     } else if ((said.kind === 'reply' || said.kind === 'close') && typeof said.viewer === 'number') {
       const local = this.o.viewer(said.viewer);
       if (!local) return;

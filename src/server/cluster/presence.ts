@@ -21,6 +21,7 @@ export class Presence {
   private local = { viewers: 0, producing: false };
   private readonly state: () => { viewers: number; producing: boolean };
   private wasWatched = false;
+  private producers = '';
 
   constructor(
     private readonly hub: FrameStreamHub,
@@ -28,8 +29,10 @@ export class Presence {
     /** This node now. */
     state: () => { viewers: number; producing: boolean },
     private readonly intervalMs: number,
-    /** Called when the cluster goes from nobody watching to somebody, or back. */
+    /** Called when the cluster goes from nobody watching to somebody, or back, or another node starts or stops making frames. */
     private readonly changed: () => void,
+    /** Called when a node leaves (said so, or was not heard from). */
+    private readonly left: (node: string) => void = () => {},
   ) {
     this.state = state;
     this.topic = `${name}:presence`;
@@ -53,8 +56,13 @@ export class Presence {
 
   /** Whether another node says it makes the stream's frames. */
   get producedElsewhere(): boolean {
-    for (const heard of this.others.values()) if (heard.producing) return true;
-    return false;
+    return this.producerNode !== undefined;
+  }
+
+  /** Another node that says it makes the stream's frames (has its producer), if any. */
+  get producerNode(): string | undefined {
+    for (const [node, heard] of this.others) if (heard.producing) return node;
+    return undefined;
   }
 
   /** Re-reads this node's state; tells the others at once when it starts or stops mattering. */
@@ -75,7 +83,11 @@ export class Presence {
 
   private tick(): void {
     const expiry = performance.now() - 3 * this.intervalMs;
-    for (const [node, heard] of this.others) if (heard.seen < expiry) this.others.delete(node);
+    for (const [node, heard] of this.others) {
+      if (heard.seen >= expiry) continue;
+      this.others.delete(node);
+      this.left(node);
+    }
     this.local = this.state();
     this.announce();
     this.checkWatched();
@@ -93,7 +105,9 @@ export class Presence {
       return; // not ours; presence is advisory, so nothing to report
     }
     if (typeof said?.node !== 'string' || said.node === this.hub.nodeId) return;
-    if (said.gone === true) this.others.delete(said.node);
+    if (said.gone === true) {
+      if (this.others.delete(said.node)) this.left(said.node);
+    }
     else {
       const viewers = typeof said.viewers === 'number' && Number.isFinite(said.viewers) && said.viewers >= 0 ? said.viewers : 0;
       const known = this.others.has(said.node);
@@ -106,8 +120,10 @@ export class Presence {
 
   private checkWatched(): void {
     const watched = this.viewers > 0;
-    if (watched === this.wasWatched) return;
+    const producers = [...this.others].filter(([, heard]) => heard.producing).map(([node]) => node).join();
+    if (watched === this.wasWatched && producers === this.producers) return;
     this.wasWatched = watched;
+    this.producers = producers;
     this.changed();
   }
 }

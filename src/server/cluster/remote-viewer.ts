@@ -1,10 +1,14 @@
+import type { IngestServerMessage } from '../../protocol/index.js';
 import type { ViewerHandle, ViewerInfo } from '../types.js';
 
 /** What nodes say to one another about viewers, as JSON on `<stream>:to:<node>`. */
 export type Envelope =
   | { kind: 'control'; from: string; viewer: ViewerInfo; identity: unknown; data: unknown }
   | { kind: 'reply'; viewer: number; data: unknown }
-  | { kind: 'close'; viewer: number; code?: number; reason?: string };
+  | { kind: 'close'; viewer: number; code?: number; reason?: string }
+  // Sessions served by a producer on another node (session-relay.ts)
+  | { kind: 'toProducer'; from: string; msg: IngestServerMessage }
+  | { kind: 'producerEnds'; target: number; reason?: string };
 
 /**
  * A viewer connected to another node, as the producing node's `control`

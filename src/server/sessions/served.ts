@@ -47,6 +47,16 @@ export interface ServedSessionsOptions {
   error(err: FrameStreamError): void;
 }
 
+/**
+ * Sessions of other nodes that this node's producer serves (with a hub):
+ * consulted for targets no local session has.
+ */
+export interface RemoteSessions {
+  route(target: number): SessionFrameRoute | undefined;
+  /** The producer ended a remote session; `false` when no remote session has `target`. */
+  end(target: number, reason: string | undefined): boolean;
+}
+
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /**
@@ -64,8 +74,32 @@ export class ServedSessions {
   private link: ProducerLink | undefined;
   private describe: ((session: Session) => unknown) | undefined;
   private retry: NodeJS.Timeout | undefined;
+  /** With a hub: the sessions of other nodes this node's producer serves. */
+  remote: RemoteSessions | undefined;
 
   constructor(private readonly o: ServedSessionsOptions) {}
+
+  /** The producer these sessions go to now (a local connection, or one on another node). */
+  get producer(): ProducerLink | undefined {
+    return this.link;
+  }
+
+  /**
+   * Hands a message to the producer, for another node's session: `false`
+   * when there is none, or (binary) when its socket is too full, so that a
+   * remote camera frame is dropped rather than queued.
+   */
+  forward(msg: IngestServerMessage | Uint8Array): boolean {
+    const link = this.link;
+    if (!link) return false;
+    if (!(msg instanceof Uint8Array)) {
+      link.send(msg);
+      return true;
+    }
+    if (link.bufferedAmount >= HIGH_WATER_BYTES) return false;
+    link.sendBinary(msg);
+    return true;
+  }
 
   /** Running sessions, for tests and stats. */
   get size(): number {
@@ -111,6 +145,8 @@ export class ServedSessions {
   route(target: number): SessionFrameRoute {
     const served = this.byTarget.get(target);
     if (served) return { kind: 'session', offer: (frame, metrics, done) => served.source.offer(frame, metrics, done) };
+    const remote = this.remote?.route(target);
+    if (remote) return remote;
     const endedAt = this.ended.get(target);
     return endedAt !== undefined && performance.now() - endedAt < ENDED_GRACE_MS ? { kind: 'ended' } : { kind: 'unknown' };
   }
@@ -133,6 +169,7 @@ export class ServedSessions {
     if (type !== 'sessionEnd') return bad(`unknown type ${JSON.stringify(type)?.slice(0, 64)}`);
     if (typeof target !== 'number' || !Number.isInteger(target) || target < 1) return bad('`sessionEnd` needs a target >= 1');
     if (reason !== undefined && typeof reason !== 'string') return bad('`sessionEnd.reason` must be a string');
+    if (!this.byTarget.has(target) && this.remote?.end(target, reason?.slice(0, MAX_REASON_CHARS))) return undefined;
     const to = this.route(target);
     if (to.kind === 'unknown') return bad(`no session has target ${target}`);
     // Ended already (the viewer left as the producer gave up): nothing to do.
