@@ -236,7 +236,11 @@ describe('useFrameStream with a StreamCanvas, socket in the worker', () => {
     });
     const settled = () => read<number>(page, 'window.__stats.painted + window.__stats.dropped');
     await expect.poll(settled, { timeout: 10_000 }).toBe(2);
-    expect(await painted(page)).toBe(1);
+    // Usually the decode is still running and the frame is dropped; on a
+    // busy machine it may finish (and paint) before the worker reads the
+    // clear. Either way nothing may be drawn after the clear.
+    expect(await brightness(page, box)).toBeLessThan(1);
+    await new Promise((r) => setTimeout(r, 100));
     expect(await brightness(page, box)).toBeLessThan(1);
     expect(await read(page, 'window.__stats.thread')).toBe(thread === 'main' ? 'main' : 'worker');
     expect(problems).toEqual([]);
