@@ -1,13 +1,12 @@
 import type { Server } from 'node:http';
 import { resolve } from 'node:path';
-import { build } from 'esbuild';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { streamWorkerEsbuildPlugin } from '../../build/stream-worker.mjs';
 import { createFrameStreamServer, type FrameStreamServer, type InputFrame } from '../../src/server/index.js';
 import { launchChromium, type LaunchedBrowser } from '../support/browser.js';
 import { closeServer, createHostServer, listen } from '../support/net.js';
+import { bundleReactPage } from '../support/bundle.js';
 
 // The camera, the prompt box and the round trip against the package's own
 // interactive stream, in real Chromium with its fake camera: useFrameStream,
@@ -49,18 +48,7 @@ const inputs = new Map<string, InputFrame[]>();
 const prompts: unknown[] = [];
 
 beforeAll(async () => {
-  const result = await build({
-    stdin: { contents: ENTRY, loader: 'tsx', resolveDir: root },
-    bundle: true,
-    write: false,
-    format: 'esm',
-    jsx: 'automatic',
-    define: { 'process.env.NODE_ENV': '"production"' },
-    logLevel: 'silent',
-    alias: { 'framestream/client': resolve(root, 'src/client/index.ts') },
-    plugins: [streamWorkerEsbuildPlugin()],
-  });
-  bundle = result.outputFiles[0]!.text;
+  bundle = await bundleReactPage(ENTRY, { worker: true });
   http = createHostServer();
   http.removeAllListeners('request');
   http.on('request', (req, res) => {

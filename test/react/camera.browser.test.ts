@@ -1,10 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import { resolve } from 'node:path';
-import { build } from 'esbuild';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type LaunchedBrowser } from '../support/browser.js';
 import { closeServer, listen } from '../support/net.js';
+import { bundleReactPage } from '../support/bundle.js';
 
 // CameraInput in real Chromium with its fake camera (a 640×480 test
 // pattern), mounted against a client that records every sendFrame call and
@@ -86,17 +86,7 @@ let baseUrl: string;
 const browsers: LaunchedBrowser[] = [];
 
 beforeAll(async () => {
-  const result = await build({
-    stdin: { contents: ENTRY, loader: 'tsx', resolveDir: root },
-    bundle: true,
-    write: false,
-    format: 'esm',
-    jsx: 'automatic',
-    define: { 'process.env.NODE_ENV': '"production"' },
-    logLevel: 'silent',
-    alias: { 'framestream/client': resolve(root, 'src/client/index.ts') },
-  });
-  bundle = result.outputFiles[0]!.text;
+  bundle = await bundleReactPage(ENTRY);
   http = createServer((req, res) => {
     if (req.url === '/app.js') return res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);
     res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><div id="root"></div><script type="module" src="/app.js"></script>');

@@ -1,12 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import { resolve } from 'node:path';
-import { build } from 'esbuild';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { streamWorkerEsbuildPlugin } from '../../build/stream-worker.mjs';
 import { createFrameStreamServer, type FrameStreamServer } from '../../src/server/index.js';
 import { launchChromium, type LaunchedBrowser } from '../support/browser.js';
 import { closeServer, createHostServer, listen } from '../support/net.js';
+import { bundleReactPage } from '../support/bundle.js';
 
 // A viewer in real Chromium moves to the second of two framestream nodes
 // when the first one closes: with `url` as an array the socket stays in
@@ -54,18 +53,7 @@ let chromium: LaunchedBrowser;
 const nodes: Node[] = [];
 
 beforeAll(async () => {
-  const result = await build({
-    stdin: { contents: ENTRY, loader: 'tsx', resolveDir: root },
-    bundle: true,
-    write: false,
-    format: 'esm',
-    jsx: 'automatic',
-    define: { 'process.env.NODE_ENV': '"production"' },
-    logLevel: 'silent',
-    alias: { 'framestream/client': resolve(root, 'src/client/index.ts') },
-    plugins: [streamWorkerEsbuildPlugin()],
-  });
-  bundle = result.outputFiles[0]!.text;
+  bundle = await bundleReactPage(ENTRY, { worker: true });
   pages = createServer((req, res) => {
     if (req.url === '/app.js') return res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);
     res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><div id="root"></div><script type="module" src="/app.js"></script>');

@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
 import { resolve } from 'node:path';
-import { build } from 'esbuild';
 import sharp from 'sharp';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +10,7 @@ import { closeServer, listen } from '../support/net.js';
 import { RawProducer } from '../client/support/raw-producer.js';
 import { freePort, TestStreamServer, testJpeg } from '../client/support/stream-server.js';
 import { createHostServer } from '../support/net.js';
+import { bundleReactPage } from '../support/bundle.js';
 
 // The socket in the painting worker, in real Chromium: the built
 // framestream/react as an app bundles it, against a real stream server. A
@@ -73,17 +73,7 @@ const controls: unknown[] = [];
 const closeCodes: number[] = [];
 
 beforeAll(async () => {
-  const result = await build({
-    stdin: { contents: ENTRY, loader: 'tsx', resolveDir: root },
-    bundle: true,
-    write: false,
-    format: 'esm',
-    jsx: 'automatic',
-    define: { 'process.env.NODE_ENV': '"production"' },
-    logLevel: 'silent',
-    alias: { 'framestream/client': resolve(root, 'dist/client/index.js') },
-  });
-  bundle = result.outputFiles[0]!.text;
+  bundle = await bundleReactPage(ENTRY, { client: 'dist' });
   whiteJpeg = await sharp({ create: { width: 160, height: 120, channels: 3, background: '#fff' } }).jpeg().toBuffer();
   http = createServer((req, res) => {
     if (req.url === '/app.js') return res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);

@@ -1,7 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { build as esbuild } from 'esbuild';
 import { build } from 'vite';
+import { streamWorkerEsbuildPlugin } from '../../build/stream-worker.mjs';
 
 const root = resolve(__dirname, '../..');
 
@@ -27,4 +29,25 @@ export async function bundleClientForBrowser(): Promise<string> {
   } finally {
     rmSync(outDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Bundles a test page's TSX entry (React, the components) into one ES module
+ * for the browser. `client` picks which framestream/client the page gets:
+ * the sources, or the built entry the React entry imports in an app.
+ * `worker` inlines the painting worker, as the React entry's build does.
+ */
+export async function bundleReactPage(entry: string, o: { client?: 'src' | 'dist'; worker?: boolean } = {}): Promise<string> {
+  const result = await esbuild({
+    stdin: { contents: entry, loader: 'tsx', resolveDir: root },
+    bundle: true,
+    write: false,
+    format: 'esm',
+    jsx: 'automatic',
+    define: { 'process.env.NODE_ENV': '"production"' },
+    logLevel: 'silent',
+    alias: { 'framestream/client': resolve(root, o.client === 'dist' ? 'dist/client/index.js' : 'src/client/index.ts') },
+    plugins: o.worker ? [streamWorkerEsbuildPlugin()] : [],
+  });
+  return result.outputFiles[0]!.text;
 }
