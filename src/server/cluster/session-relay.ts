@@ -1,5 +1,5 @@
 import type { FrameMetrics, IngestServerMessage } from '../../protocol/index.js';
-import type { ServedSessions, SessionFrameRoute } from '../sessions/served.js';
+import type { ProducerLink, ServedSessions, SessionFrameRoute } from '../sessions/served.js';
 import type { ValidFrame } from '../sources/frames.js';
 import type { Session } from '../types.js';
 import type { FrameStreamHub } from './hub.js';
@@ -32,7 +32,7 @@ export class SessionRelay {
   private nextTarget = REMOTE_TARGETS_FROM;
   private readonly stopBinary: () => void;
   /** The stand-in attached to this node's sessions, and the node it reaches. */
-  private standIn: { node: string; link: ReturnType<SessionRelay['standInFor']> } | undefined;
+  private standIn: { node: string; link: ProducerLink } | undefined;
 
   constructor(
     private readonly hub: FrameStreamHub,
@@ -84,8 +84,7 @@ export class SessionRelay {
 
   /** The producer on another node ended one of this node's sessions. */
   endedRemotely(target: number, reason: string | undefined): void {
-    // The same path as a local producer's `sessionEnd`; a session already gone is no error.
-    this.served.producerSays(JSON.stringify({ type: 'sessionEnd', target, ...(reason && { reason }) }));
+    this.served.endSession(target, reason); // a session already gone is no error
   }
 
   /** A node left the cluster: its sessions are over for this node's producer. */
@@ -137,7 +136,7 @@ export class SessionRelay {
     return true;
   }
 
-  private standInFor(node: string) {
+  private standInFor(node: string): ProducerLink {
     const from = this.hub.nodeId;
     return {
       send: (msg: IngestServerMessage) => void this.sendJson(node, { kind: 'toProducer', from, msg }),

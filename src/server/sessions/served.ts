@@ -169,12 +169,22 @@ export class ServedSessions {
     if (type !== 'sessionEnd') return bad(`unknown type ${JSON.stringify(type)?.slice(0, 64)}`);
     if (typeof target !== 'number' || !Number.isInteger(target) || target < 1) return bad('`sessionEnd` needs a target >= 1');
     if (reason !== undefined && typeof reason !== 'string') return bad('`sessionEnd.reason` must be a string');
-    if (!this.byTarget.has(target) && this.remote?.end(target, reason?.slice(0, MAX_REASON_CHARS))) return undefined;
-    const to = this.route(target);
-    if (to.kind === 'unknown') return bad(`no session has target ${target}`);
-    // Ended already (the viewer left as the producer gave up): nothing to do.
-    if (to.kind === 'session') this.byTarget.get(target)!.session.end(reason?.slice(0, MAX_REASON_CHARS) || 'The model ended the session');
-    return undefined;
+    return this.endSession(target, reason) ? undefined : bad(`no session has target ${target}`);
+  }
+
+  /**
+   * Ends the session `target` names, as its producer asked: one of this
+   * node's, or (with a hub) another node's that this node's producer
+   * serves. `false` when no session has that target.
+   */
+  endSession(target: number, reason: string | undefined): boolean {
+    const served = this.byTarget.get(target);
+    if (served) served.session.end(reason?.slice(0, MAX_REASON_CHARS) || 'The model ended the session');
+    else if (!this.remote?.end(target, reason?.slice(0, MAX_REASON_CHARS))) {
+      // Ended already (the viewer left as the producer gave up): nothing to do.
+      return this.route(target).kind === 'ended';
+    }
+    return true;
   }
 
   /** Sends each session's newest input while the producer's socket has room; tries again shortly when it has not. */
